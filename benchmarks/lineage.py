@@ -1,0 +1,250 @@
+"""Lineage benchmark on PostgreSQL: ingestion over HTTP and the graph query.
+
+    .venv/bin/python benchmarks/lineage.py [--events 100000] [--nodes 100000] [--workers 2]
+
+1. Recreates the database named in --database-url, migrates it, makes an uploader token.
+2. Starts the registry under gunicorn (--workers) on 127.0.0.1 and POSTs --events
+   OpenLineage events (START + COMPLETE per run, one input and one output with a schema)
+   from --clients processes: events/s.
+3. Tops the graph up to --nodes datasets and jobs with the ORM (chains of --chain-length
+   jobs, each also reading a lookup dataset shared by its chain).
+4. Times `GET /api/v1/lineage` at depth 5 and 20 for datasets in the middle of chains,
+   over HTTP through the same gunicorn: p50 and p99.
+
+Targets (issue 4): >= 300 events/s with 2 workers; depth 20 under 100 ms p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+
+
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000, help="events to POST over HTTP")
+    parser.add_argument("--nodes", type=int, default=100_000, help="datasets + jobs in the graph queried")
+    parser.add_argument("--chain-length", type=int, default=100, help="jobs per synthetic chain")
+    parser.add_argument(
+        "--runs-per-job", type=int, default=10, help="runs of each ingested job (scheduled jobs repeat)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=4, help="client processes posting events")
+    parser.add_argument("--queries", type=int, default=200, help="graph queries per depth")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/registry_lineage_bench")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(url: str) -> None:
+    os.environ.update(DATABASE_URL=url, SECRET_KEY="benchmark", LOG_LEVEL="WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_site.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def uploader_token() -> str:
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench-uploader")
+    user.groups.add(Group.objects.get(name="uploaders"))
+    return Token.objects.create(user=user).key
+
+
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_CONN_MAX_AGE": "600"}
+    command = [str(BIN / "gunicorn"), "registry_site.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(f"{base}/api/v1/namespaces", timeout=5)
+            return server, base
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("gunicorn did not come up")
+
+
+# --- ingestion ---------------------------------------------------------------------------
+
+
+def run_events(chain: int, step: int, run: int = 0) -> list[dict]:
+    """START and COMPLETE of run `run` of job `step` of `chain`: reads d<step>, writes d<step+1>."""
+    run_id, namespace = str(uuid.uuid4()), f"s3://bench-http-{chain}"
+    start = datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=run)
+    fields = [{"name": f"c{i}", "type": "BIGINT"} for i in range(8)]
+    schema = {"schema": {"_producer": PRODUCER, "_schemaURL": "https://openlineage.io/x", "fields": fields}}
+    base = {
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+        "run": {"runId": run_id, "facets": {}},
+        "job": {"namespace": "bench-http", "name": f"chain{chain}.step{step}", "facets": {}},
+        "inputs": [{"namespace": namespace, "name": f"d{step}", "facets": {}}],
+        "outputs": [{"namespace": namespace, "name": f"d{step + 1}", "facets": schema}],
+    }
+    return [
+        {**base, "eventType": "START", "eventTime": start.isoformat()},
+        {**base, "eventType": "COMPLETE", "eventTime": (start + timedelta(minutes=1)).isoformat()},
+    ]
+
+
+def post_share(args: tuple[str, str, list[tuple[int, int, int]]]) -> int:
+    base, token, runs = args
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    sent = 0
+    for chain, step, run in runs:
+        for event in run_events(chain, step, run):
+            response = session.post(f"{base}/api/v1/lineage", json=event, timeout=60)
+            if response.status_code != 201:
+                raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
+            sent += 1
+    return sent
+
+
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU of the gunicorn workers so far (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Namespace) -> float:
+    jobs = max(1, opts.events // (2 * opts.runs_per_job))
+    runs = [
+        (j // opts.chain_length, j % opts.chain_length, i // jobs) for i in range(opts.events // 2) for j in [i % jobs]
+    ]
+    shares = [(base, token, runs[i :: opts.clients]) for i in range(opts.clients)]
+    cpu, started = cpu_seconds(server), time.perf_counter()
+    with ProcessPoolExecutor(opts.clients) as pool:
+        sent = sum(pool.map(post_share, shares))
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
+    print(f"ingested {sent} events in {elapsed:.1f} s: {sent / elapsed:.0f} events/s")
+    # On a shared machine events/s says little; CPU per event in the web tier travels better.
+    print(f"web workers used {1000 * cpu / sent:.1f} ms CPU per event ({sent / cpu:.0f} events per CPU-second)")
+    return sent / elapsed
+
+
+# --- the synthetic graph -----------------------------------------------------------------
+
+
+def top_up(nodes: int, chain_length: int) -> list[str]:
+    """Chains in namespace `bench` until datasets + jobs reach `nodes`; returns the node
+    ids of the datasets in the middle of each chain."""
+    from lineage.models import Dataset, Direction, Job, JobIO, Namespace
+
+    namespace = Namespace.objects.create(name="bench")
+    have = Dataset.objects.count() + Job.objects.count()
+    per_chain = 2 * chain_length + 2  # jobs, datasets d0..dL, and the chain's lookup
+    chains = max(1, (nodes - have) // per_chain)
+    for first in range(0, chains, 50):
+        batch = range(first, min(first + 50, chains))
+        datasets = Dataset.objects.bulk_create(
+            [
+                Dataset(namespace=namespace, name=f"chain{c}/{name}")
+                for c in batch
+                for name in [*(f"d{s}" for s in range(chain_length + 1)), "lookup"]
+            ]
+        )
+        jobs = Job.objects.bulk_create(
+            [Job(namespace=namespace, name=f"chain{c}.step{s}") for c in batch for s in range(chain_length)]
+        )
+        edges = []
+        for i, _ in enumerate(batch):
+            chain_sets = datasets[i * (chain_length + 2) : (i + 1) * (chain_length + 2)]
+            for s, job in enumerate(jobs[i * chain_length : (i + 1) * chain_length]):
+                edges += [
+                    JobIO(job=job, dataset=chain_sets[s], direction=Direction.IN),
+                    JobIO(job=job, dataset=chain_sets[-1], direction=Direction.IN),
+                    JobIO(job=job, dataset=chain_sets[s + 1], direction=Direction.OUT),
+                ]
+        JobIO.objects.bulk_create(edges)
+    total = Dataset.objects.count() + Job.objects.count()
+    print(f"graph: {total} datasets and jobs, {JobIO.objects.count()} edges ({chains} synthetic chains)")
+    return [f"dataset:bench:chain{c}/d{chain_length // 2}" for c in range(chains)]
+
+
+def analyze(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
+def time_queries(base: str, token: str, middles: list[str], depth: int, queries: int) -> None:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    sample = [random.choice(middles) for _ in range(queries)]
+    timings, sizes = [], set()
+    for node in sample:
+        started = time.perf_counter()
+        response = session.get(f"{base}/api/v1/lineage", params={"nodeId": node, "depth": depth}, timeout=60)
+        timings.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+        sizes.add(len(response.json()["graph"]))
+    timings.sort()
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    print(
+        f"GET /api/v1/lineage depth={depth:>2}: p50 {statistics.median(timings):6.1f} ms, "
+        f"p99 {p99:6.1f} ms over {queries} queries ({'/'.join(map(str, sorted(sizes)))} nodes each)"
+    )
+
+
+def main() -> None:
+    opts = options()
+    recreate_database(opts.database_url)
+    setup_django(opts.database_url)
+    token = uploader_token()
+    server, base = start_server(opts.database_url, opts.workers)
+    try:
+        ingest(server, base, token, opts)
+        middles = top_up(opts.nodes, opts.chain_length)
+        analyze(opts.database_url)
+        for depth in (5, 20):
+            time_queries(base, token, middles, depth, opts.queries)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print("targets: >= 300 events/s with 2 workers; depth 20 p50 < 100 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Serving benchmark: invocations under gunicorn, next to the in-process predict floor and,
+with --with-mlflow, `mlflow models serve` on the same models with the same worker count.
+
+    .venv/bin/python benchmarks/serving.py [--duration 10] [--workers N] [--threads 1] [--with-mlflow]
+
+Registers a 20-feature LogisticRegression and a 100-tree RandomForest (fit on a DataFrame
+with named columns, as MLflow users do) in a throwaway registry (SQLite + folder), starts
+gunicorn with one worker per core, and drives it with wrk (Debian package `wrk`) from a
+separate process at concurrency 1 and 8 with 1-row and 100-row `dataframe_split` bodies.
+--with-mlflow creates (once) benchmarks/.mlflow-venv with full mlflow, never installed in
+the project's own venv. Targets (issue 3): at concurrency 1, 1-row LogisticRegression p50
+within 1 ms of the in-process floor; at concurrency 8, at least 10x MLflow's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import orjson
+import pandas as pd
+import requests
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MLFLOW_VENV = ROOT / "benchmarks" / ".mlflow-venv"
+MLFLOW_VERSION = "3.18.0"
+FEATURES = 20
+ROW_COUNTS = (1, 100)
+CONCURRENCIES = (1, 8)
+
+
+@dataclass
+class Load:
+    """What wrk measured for one cell."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up")
+
+
+def started(command: list[str], url: str, log: Path, seconds: float = 120, **options) -> subprocess.Popen:
+    """A server process, once `url` answers 200; its output goes to `log`."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **options)
+    try:
+        wait_for(url, seconds)
+    except BaseException:
+        stop([process])
+        raise
+    return process
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def train() -> tuple[dict[str, object], pd.DataFrame]:
+    X, y = make_classification(n_samples=2000, n_features=FEATURES, n_informative=8, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(FEATURES)])
+    models = {
+        "logistic-20": LogisticRegression(max_iter=1000).fit(frame, y),
+        "forest-100": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1).fit(frame, y),
+    }
+    return models, frame
+
+
+def body(frame: pd.DataFrame, rows: int) -> bytes:
+    return orjson.dumps({"dataframe_split": frame.head(rows).to_dict(orient="split", index=False)})
+
+
+def floor_ms(model, frame: pd.DataFrame, rows: int) -> float:
+    """Median in-process `predict` on a plain array of the same rows: what serving calls."""
+    X = frame.head(rows).to_numpy()
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit with names, given an array: serving does the same
+        deadline = time.perf_counter() + 1.0
+        while time.perf_counter() < deadline or len(times) < 20:
+            start = time.perf_counter()
+            model.predict(X)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+# --- load ------------------------------------------------------------------------------------
+
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+local f = io.open("{path}", "rb"); wrk.body = f:read("*a"); f:close()
+"""
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def drive(url: str, payload: bytes, concurrency: int, seconds: int, work: Path, token: str = "") -> Load:
+    """wrk at `concurrency` open connections for `seconds`, after a short warm-up."""
+    (work / "body.json").write_bytes(payload)
+    auth = f'wrk.headers["Authorization"] = "Token {token}"' if token else ""
+    script = work / "post.lua"
+    script.write_text(LUA.format(auth=auth, path=work / "body.json"))
+    threads = str(min(concurrency, 2))
+    common = ["wrk", "-t", threads, "-c", str(concurrency), "-s", str(script), "--latency"]
+    # Warm up on many connections, so that every worker has loaded the model before timing.
+    warm = ["wrk", "-t", "2", "-c", "16", "-s", str(script), "-d", "2s", url]
+    subprocess.run(warm, capture_output=True, check=True)
+    out = subprocess.run([*common, "-d", f"{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"errors from {url}:\n{out}")
+    return Load(float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]), _percentile(out, "50"), _percentile(out, "99"))
+
+
+def _percentile(out: str, which: str) -> float:
+    value, unit = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * UNITS[unit]
+
+
+# --- our server ------------------------------------------------------------------------------
+
+
+def registry_env(work: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SECRET_KEY": "bench-only",
+        "DATABASE_URL": f"sqlite:///{work}/bench.sqlite3",
+        "ARTIFACTS_URL": (work / "artifacts").as_uri(),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def make_token(env: dict[str, str]) -> str:
+    manage = [str(BIN / "python"), str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
+    code = (
+        "from django.contrib.auth.models import User, Group; from rest_framework.authtoken.models import Token;"
+        "u=User.objects.create_user('bench'); u.groups.add(*Group.objects.filter(name__in=['uploaders','viewers']));"
+        "print(Token.objects.create(user=u).key)"
+    )
+    done = subprocess.run([*manage, "shell", "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]  # the shell may print an auto-import notice first
+
+
+def start_registry(args, env: dict[str, str], port: int, work: Path) -> subprocess.Popen:
+    command = [str(BIN / "gunicorn"), "registry_site.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads)]
+    command += ["--keep-alive", "75", "--log-level", "warning"]
+    return started(command, f"http://127.0.0.1:{port}/ping", work / "gunicorn.log", env=env, cwd=ROOT)
+
+
+def register(port: int, token: str, name: str, model) -> None:
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    response = requests.post(
+        f"http://127.0.0.1:{port}/api/v1/models/{name}/versions",
+        headers={"Authorization": f"Token {token}"},
+        files={"file": ("model.joblib", buffer.getvalue())},
+        timeout=120,
+    )
+    response.raise_for_status()
+
+
+# --- MLflow ----------------------------------------------------------------------------------
+
+
+def mlflow_bin(version: str) -> Path:
+    """`mlflow` from benchmarks/.mlflow-venv, created on first use (later runs reuse it)."""
+    executable = MLFLOW_VENV / "bin" / "mlflow"
+    if not executable.exists():
+        sklearn_pin = next(
+            line for line in (ROOT / "requirements.txt").read_text().splitlines() if "scikit-learn" in line
+        )
+        subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], check=True)
+        pip = [str(MLFLOW_VENV / "bin" / "pip"), "install", "-q"]
+        subprocess.run([*pip, f"mlflow=={version}", sklearn_pin], check=True)
+    return executable
+
+
+def save_for_mlflow(model, frame: pd.DataFrame, directory: Path) -> None:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.sklearn.save_model(
+            model,
+            str(directory),
+            serialization_format="cloudpickle",
+            signature=infer_signature(frame, model.predict(frame)),
+            pip_requirements=["scikit-learn"],
+        )
+
+
+def start_mlflow(args, directory: Path, port: int, work: Path) -> subprocess.Popen:
+    command = [
+        str(mlflow_bin(args.mlflow_version)),
+        "models",
+        "serve",
+        "-m",
+        str(directory),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    command += ["-w", str(args.workers), "--env-manager", "local"]
+    env = {
+        **os.environ,
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
+        "PATH": f"{MLFLOW_VENV / 'bin'}:{os.environ['PATH']}",
+    }
+    return started(command, f"http://127.0.0.1:{port}/ping", work / "mlflow.log", seconds=300, env=env)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:
+    env = registry_env(work)
+    token = make_token(env)
+    port = free_port()
+    server = start_registry(args, env, port, work)
+    try:
+        for name, model in models.items():
+            register(port, token, name, model)
+        return {
+            (name, rows, c): drive(
+                f"http://127.0.0.1:{port}/model/{name}/invocations", body(frame, rows), c, args.duration, work, token
+            )
+            for name in models
+            for rows in ROW_COUNTS
+            for c in CONCURRENCIES
+        }
+    finally:
+        stop([server])
+
+
+def measure_mlflow(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:
+    results = {}
+    for name, model in models.items():
+        directory = work / f"mlflow-{name}"
+        save_for_mlflow(model, frame, directory)
+        port = free_port()
+        server = start_mlflow(args, directory, port, work)
+        try:
+            for rows in ROW_COUNTS:
+                for c in CONCURRENCIES:
+                    url = f"http://127.0.0.1:{port}/invocations"
+                    results[name, rows, c] = drive(url, body(frame, rows), c, args.duration, work)
+        finally:
+            stop([server])
+    return results
+
+
+def report(args, ours: dict, floors: dict, theirs: dict) -> None:
+    setup = f"workers={args.workers} (gthread, threads={args.threads}), {args.duration} s per cell"
+    print(f"\n{setup}, wrk from a separate process")
+    header = "| model | rows | conc | req/s | p50 ms | p99 ms | floor ms | p50 - floor |"
+    if theirs:
+        header += " mlflow req/s | mlflow p50 ms | mlflow p99 ms | throughput ratio |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for (name, rows, c), load in ours.items():
+        floor = floors[name, rows]
+        line = f"| {name} | {rows} | {c} | {load.rps:.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {floor:.3f} |"
+        line += f" {load.p50_ms - floor:.2f} |"
+        if theirs:
+            other = theirs[name, rows, c]
+            line += f" {other.rps:.0f} | {other.p50_ms:.2f} | {other.p99_ms:.2f} | {load.rps / other.rps:.1f}x |"
+        print(line)
+    verdicts(ours, floors, theirs)
+
+
+def verdicts(ours: dict, floors: dict, theirs: dict) -> None:
+    gap = ours["logistic-20", 1, 1].p50_ms - floors["logistic-20", 1]
+    verdict = "met" if gap <= 1 else "MISSED"
+    print(f"\ntarget 1: c=1, 1-row LogisticRegression p50 - floor = {gap:.2f} ms (<= 1 ms): {verdict}")
+    if theirs:
+        ratios = [ours[key].rps / theirs[key].rps for key in ours if key[2] == 8]
+        verdict = "met" if min(ratios) >= 10 else "MISSED"
+        print(f"target 2: c=8 throughput vs MLflow, lowest ratio {min(ratios):.1f}x (>= 10x): {verdict}")
+    else:
+        print("target 2: run with --with-mlflow to compare with `mlflow models serve`")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per cell (default 10)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="gunicorn/uvicorn workers (one per core)")
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (default 1)")
+    parser.add_argument("--with-mlflow", action="store_true", help="also measure `mlflow models serve`")
+    parser.add_argument("--mlflow-version", default=MLFLOW_VERSION, help=f"for a new venv (default {MLFLOW_VERSION})")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    models, frame = train()
+    floors = {(name, rows): floor_ms(model, frame, rows) for name, model in models.items() for rows in ROW_COUNTS}
+    work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    try:
+        ours = measure_registry(args, work, models, frame)
+        theirs = measure_mlflow(args, work, models, frame) if args.with_mlflow else {}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report(args, ours, floors, theirs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Lineage in the admin: read-only, since every row is derived from the raw events."""
+
+from django.contrib import admin
+
+from lineage.models import Dataset, Job, LineageEvent, Namespace, Run
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LineageEvent)
+class LineageEventAdmin(ReadOnly):
+    list_display = ["event_time", "kind", "event_type", "run_uuid", "forward_state", "received_at"]
+    list_filter = ["kind", "event_type", "forward_state"]
+    date_hierarchy = "event_time"
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(ReadOnly):
+    list_display = ["name", "updated_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnly):
+    list_display = ["name", "namespace", "updated_at"]
+    search_fields = ["name", "namespace__name"]
+    list_select_related = ["namespace"]
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ReadOnly):
+    list_display = ["name", "namespace", "type", "updated_at"]
+    list_filter = ["type"]
+    search_fields = ["name", "namespace__name"]
+    list_select_related = ["namespace"]
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnly):
+    list_display = ["uuid", "job", "state", "started_at", "ended_at"]
+    list_filter = ["state"]
+    search_fields = ["uuid", "job__name"]
+    list_select_related = ["job__namespace"]

@@ -1,0 +1,171 @@
+"""Marquez-compatible lineage API (DESIGN §3.3). Thin: parse, call a service or a
+selector, render Marquez's shapes. Namespaces with `/` or `:` work URL-encoded in the
+path, and every listing also takes them as a query parameter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lineage import graph, selectors, services, shapes, wire
+from lineage.auth import LineageAccess
+
+LISTING = {200: OpenApiTypes.OBJECT}
+
+
+class FlexibleDateTime(serializers.Field):
+    """ISO-8601, a bare date, and `+00:00` whose `+` a query string turned into a space."""
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if len(text) > 6 and text[-6] == " ":
+            text = f"{text[:-6]}+{text[-5:]}"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise serializers.ValidationError("must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class PageIn(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    offset = serializers.IntegerField(min_value=0, default=0)
+    namespace = serializers.CharField(required=False)
+
+
+def _query(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class LineageApi(APIView):
+    """`POST`: ingest one OpenLineage event. `GET`: the graph around a node."""
+
+    permission_classes = [LineageAccess]
+    parser_classes = []  # the body is read by lineage.wire: gzip and a size limit
+
+    class GraphIn(serializers.Serializer):
+        nodeId = serializers.CharField()  # noqa: N815 (Marquez's parameter name)
+        depth = serializers.IntegerField(min_value=0, max_value=graph.MAX_DEPTH, default=graph.DEFAULT_DEPTH)
+        direction = serializers.ChoiceField(choices=graph.DIRECTIONS, default="both")
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={201: None},
+        description=(
+            "One OpenLineage RunEvent, DatasetEvent or JobEvent (told apart by the end of schemaURL), "
+            "optionally with Content-Encoding: gzip. 201 with an empty body; 400 naming the field for an "
+            "event that cannot be read; 413 past LINEAGE_MAX_EVENT_BYTES (default 8 MiB, after decompression). "
+            "Re-sending the same event stores it once."
+        ),
+    )
+    def post(self, request):
+        document, size = wire.read_event(request)
+        services.lineage_event_record(actor=request.user, document=document, size_bytes=size)
+        return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[GraphIn],
+        responses={200: OpenApiTypes.OBJECT},
+        description=(
+            "Marquez's {graph: [...]} around nodeId (dataset:<ns>:<name>, job:<ns>:<name>, model:<name>:<version>). "
+            "Directed: upstream and downstream of the node, not everything sharing a dataset. depth counts edges "
+            f"(default {graph.DEFAULT_DEPTH}); at most {graph.MAX_NODES} nodes, nearest first ('truncated': true)."
+        ),
+    )
+    def get(self, request):
+        params = _query(self.GraphIn, request)
+        found = graph.lineage_graph(params["nodeId"], depth=params["depth"], direction=params["direction"])
+        return Response(shapes.graph_json(found, selectors.job_io(list(found.jobs))))
+
+
+class NamespacesApi(APIView):
+    permission_classes = [LineageAccess]
+
+    @extend_schema(parameters=[PageIn], responses=LISTING)
+    def get(self, request):
+        page = _query(PageIn, request)
+        namespaces = selectors.namespace_list(limit=page["limit"], offset=page["offset"])
+        return Response({"namespaces": [shapes.namespace_json(ns) for ns in namespaces]})
+
+
+class JobsApi(APIView):
+    """`/namespaces/<ns>/jobs`, or `/jobs?namespace=` (every namespace without it)."""
+
+    permission_classes = [LineageAccess]
+
+    @extend_schema(parameters=[PageIn], responses=LISTING)
+    def get(self, request, namespace: str | None = None):
+        page = _query(PageIn, request)
+        jobs, total = selectors.job_list(namespace=namespace or page.pop("namespace", None), **_slice(page))
+        io = selectors.job_io([job.pk for job in jobs])
+        return Response({"jobs": [shapes.job_json(job, io.get(job.pk, {})) for job in jobs], "totalCount": total})
+
+
+class DatasetsApi(APIView):
+    """`/namespaces/<ns>/datasets`, or `/datasets?namespace=` (every namespace without it)."""
+
+    permission_classes = [LineageAccess]
+
+    @extend_schema(parameters=[PageIn], responses=LISTING)
+    def get(self, request, namespace: str | None = None):
+        page = _query(PageIn, request)
+        datasets, total = selectors.dataset_list(namespace=namespace or page.pop("namespace", None), **_slice(page))
+        return Response({"datasets": [shapes.dataset_json(d) for d in datasets], "totalCount": total})
+
+
+def _slice(page: dict) -> dict:
+    return {"limit": page["limit"], "offset": page["offset"]}
+
+
+class RunApi(APIView):
+    permission_classes = [LineageAccess]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, run_id: str):
+        run = selectors.run_get(run_id)
+        return Response(shapes.run_json(run, selectors.run_io(run)))
+
+
+class EventsApi(APIView):
+    """Raw events as received, newest first; `totalCount` counts the whole selection."""
+
+    permission_classes = [LineageAccess]
+
+    class EventsIn(PageIn):
+        before = FlexibleDateTime(required=False)
+        after = FlexibleDateTime(required=False)
+        sortDirection = serializers.ChoiceField(choices=["desc", "asc"], default="desc")  # noqa: N815
+
+    @extend_schema(parameters=[EventsIn], responses=LISTING)
+    def get(self, request):
+        params = _query(self.EventsIn, request)
+        events, total = selectors.event_list(
+            before=params.get("before") or datetime.max.replace(tzinfo=UTC),
+            after=params.get("after") or datetime.min.replace(tzinfo=UTC),
+            ascending=params["sortDirection"] == "asc",
+            **_slice(params),
+        )
+        return Response({"events": events, "totalCount": total})
+
+
+class SearchApi(APIView):
+    """Datasets and jobs whose name or namespace contains `q` (Marquez's /search)."""
+
+    permission_classes = [LineageAccess]
+
+    class SearchIn(serializers.Serializer):
+        q = serializers.CharField(max_length=1024)
+        limit = serializers.IntegerField(min_value=1, max_value=1000, default=10)
+
+    @extend_schema(parameters=[SearchIn], responses=LISTING)
+    def get(self, request):
+        params = _query(self.SearchIn, request)
+        results = [shapes.search_result_json(found) for found in selectors.search(params["q"], limit=params["limit"])]
+        return Response({"totalCount": len(results), "results": results})

@@ -1,0 +1,127 @@
+"""Every write to the lineage store. The HTTP endpoint, the registry (a version's
+training lineage) and management commands all record events through here."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from lineage import folding, forwarding
+from lineage.auth import POST
+from lineage.events import ParsedEvent, dedupe_key, parse_event
+from lineage.models import ForwardState, LineageEvent
+from registry_site.errors import Forbidden
+
+log = logging.getLogger(__name__)
+
+SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+DATASET_TYPE_SCHEMA = (
+    "https://openlineage.io/spec/facets/1-0-1/DatasetTypeDatasetFacet.json#/$defs/DatasetTypeDatasetFacet"
+)
+JOB_TYPE_SCHEMA = "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet"
+PRODUCER = "urn:model-registry:lineage"
+# Model versions are datasets of type MODEL named (namespace=<model>, name=<version>),
+# so their node id is model:<model>:<version>; their training job lives here.
+MODEL_JOB_NAMESPACE = "model-registry"
+_RUN_NAMESPACE = uuid.UUID("0b6f7c52-3f1e-4f55-8a7e-3c0f5a8f9d21")
+
+
+def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> LineageEvent | None:
+    """Validate, store and fold one OpenLineage event; None if it was already stored.
+
+    Raises InvalidParameter naming the field for an event that cannot be read, and
+    Forbidden when `actor` may not post lineage (actor=None is the system itself).
+    Storing and folding are one transaction (a savepoint inside the caller's); the
+    event is forwarded to OPENLINEAGE_URL after commit, never blocking the caller.
+    """
+    if actor is not None and not actor.has_perm(POST):
+        raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {POST}")
+    event = parse_event(document)
+    with transaction.atomic():
+        stored = _store(event, actor=actor, size_bytes=size_bytes)
+        if stored is not None:
+            folding.fold(event)
+    if stored is not None and stored.forward_state == ForwardState.PENDING:
+        transaction.on_commit(lambda: forwarding.enqueue(stored.pk, stored.payload))
+    return stored
+
+
+def _store(event: ParsedEvent, *, actor, size_bytes: int) -> LineageEvent | None:
+    """The raw event, or None if the same event is already stored."""
+    row = LineageEvent(
+        kind=event.kind,
+        event_type=event.event_type,
+        event_time=event.event_time,
+        run_uuid=event.run_uuid,
+        payload=event.payload,
+        size_bytes=size_bytes,
+        dedupe_key=dedupe_key(event),
+        received_by=actor if actor is not None and actor.is_authenticated else None,
+        forward_state=ForwardState.PENDING if settings.OPENLINEAGE_URL else ForwardState.OFF,
+    )
+    return row if _insert_unless_stored(row) else None
+
+
+def _insert_unless_stored(row: LineageEvent) -> bool:
+    """INSERT .. ON CONFLICT (dedupe_key) DO NOTHING RETURNING id (PostgreSQL, SQLite
+    3.35+): one statement that tells a new event from a repeat, even when both copies
+    arrive at once. The ORM's bulk_create cannot say which rows it skipped."""
+    fields = [f for f in LineageEvent._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    # Only quoted names from the model's own metadata go into the text; values are parameters.
+    sql = f"INSERT INTO {quote(LineageEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql += f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row._state.adding = inserted[0], False
+    return True
+
+
+def model_version_lineage_record(
+    *, model_name: str, version: int, inputs: list[dict], event_time: datetime, source_run_id: str = ""
+) -> LineageEvent | None:
+    """Record that a model version was trained from `inputs` ({namespace, name} each):
+    a COMPLETE RunEvent of job `train.<model_name>` whose output is the version, a
+    dataset of type MODEL. Deterministic, so recording the same version twice stores
+    one event. Goes through `lineage_event_record` like any other producer's event."""
+    document = {
+        "eventType": "COMPLETE",
+        "eventTime": event_time.isoformat(),
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+        "run": {
+            "runId": str(uuid.uuid5(_RUN_NAMESPACE, f"{model_name}\n{version}\n{event_time.isoformat()}")),
+            "facets": {},
+        },
+        "job": {
+            "namespace": MODEL_JOB_NAMESPACE,
+            "name": f"train.{model_name}",
+            "facets": {"jobType": _facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="MODEL_REGISTRY")},
+        },
+        "inputs": [{"namespace": i["namespace"], "name": i["name"], "facets": {}} for i in inputs],
+        "outputs": [
+            {
+                "namespace": model_name,
+                "name": str(version),
+                "facets": {"datasetType": _facet(DATASET_TYPE_SCHEMA, datasetType="MODEL")},
+            }
+        ],
+    }
+    if source_run_id:
+        document["run"]["facets"]["modelRegistry_sourceRun"] = _facet(
+            f"{PRODUCER}:facets:SourceRunFacet", runId=source_run_id
+        )
+    return lineage_event_record(actor=None, document=document)
+
+
+def _facet(schema_url: str, **fields) -> dict:
+    return {"_producer": PRODUCER, "_schemaURL": schema_url, **fields}

@@ -1,0 +1,300 @@
+"""Native REST API (DESIGN §3.1). Thin: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry import artifacts, auth, selectors, services
+
+
+class JSONTextField(serializers.Field):
+    """A multipart field carrying JSON text; errors name the field."""
+
+    def __init__(self, *, kind: type, **kwargs):
+        self.kind = kind
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                raise serializers.ValidationError(f"not valid JSON ({exc})") from None
+        if not isinstance(data, self.kind):
+            raise serializers.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
+        return data
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user else None
+
+
+class VersionOut(serializers.Serializer):
+    name = serializers.CharField(source="model.name")
+    version = serializers.IntegerField()
+    stage = serializers.CharField()
+    aliases = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    tags = serializers.DictField(child=serializers.CharField())
+    artifact = serializers.SerializerMethodField()
+    flavor = serializers.CharField()
+    estimator_class = serializers.CharField()
+    signature = serializers.JSONField()
+    environment = serializers.DictField()
+    params = serializers.DictField()
+    metrics = serializers.DictField()
+    inputs = serializers.ListField(child=serializers.DictField())
+    run_id = serializers.CharField()
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_aliases(self, version) -> list[str]:
+        return sorted(alias.name for alias in version.aliases.all())
+
+    def get_artifact(self, version) -> dict:
+        return {
+            "sha256": version.artifact_sha256,
+            "size": version.artifact_size,
+            "format": version.artifact_format,
+            "serialization": version.serialization,
+            "download_url": f"/api/v1/models/{version.model.name}/versions/{version.version}/artifact",
+        }
+
+    def get_created_by(self, version) -> str | None:
+        return _username(version.created_by)
+
+
+class VersionBrief(serializers.Serializer):
+    version = serializers.IntegerField()
+    stage = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ModelOut(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    tags = serializers.DictField(child=serializers.CharField())
+    latest_version = VersionBrief(allow_null=True)
+    stage_holders = serializers.SerializerMethodField()
+    aliases = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_stage_holders(self, model) -> dict[str, list[int]]:
+        holders: dict[str, list[int]] = {}
+        for version in model.stage_holders:
+            holders.setdefault(version.stage, []).append(version.version)
+        return holders
+
+    def get_aliases(self, model) -> dict[str, int]:
+        return {alias.name: alias.version.version for alias in model.alias_list}
+
+    def get_created_by(self, model) -> str | None:
+        return _username(model.created_by)
+
+
+def model_out(model) -> dict:
+    return ModelOut(selectors.with_summaries([model])[0]).data
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ModelsApi(APIView):
+    write_permissions = {"POST": auth.CREATE_MODEL}
+
+    class CreateIn(serializers.Serializer):
+        name = serializers.CharField(trim_whitespace=False, max_length=1000)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+    @extend_schema(responses=ModelOut(many=True))
+    def get(self, request):
+        params = request.query_params
+        stage = services.canonical_stage(params["stage"]) if params.get("stage") else ""
+        models = selectors.model_list(search=params.get("search", ""), tag=params.get("tag", ""), stage=stage)
+        paginator = Pages()
+        page = paginator.paginate_queryset(models.select_related("created_by"), request, view=self)
+        return paginator.get_paginated_response(ModelOut(selectors.with_summaries(page), many=True).data)
+
+    @extend_schema(request=CreateIn, responses={201: ModelOut})
+    def post(self, request):
+        data = _valid(self.CreateIn, request.data)
+        model = services.registered_model_create(actor=request.user, **data)
+        return Response(model_out(model), status=status.HTTP_201_CREATED)
+
+
+class ModelDetailApi(APIView):
+    write_permissions = {"PATCH": auth.EDIT_MODEL, "DELETE": auth.DELETE_MODEL}
+
+    class UpdateIn(serializers.Serializer):
+        description = serializers.CharField(required=False, allow_blank=True)
+        tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+    @extend_schema(responses=ModelOut)
+    def get(self, request, name):
+        return Response(model_out(selectors.model_get(name)))
+
+    @extend_schema(request=UpdateIn, responses=ModelOut)
+    def patch(self, request, name):
+        data = _valid(self.UpdateIn, request.data)
+        model = services.registered_model_update(actor=request.user, model=selectors.model_get(name), **data)
+        return Response(model_out(model))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name):
+        model = selectors.model_get(name)
+        services.registered_model_delete(
+            actor=request.user, model=model, comment=request.query_params.get("comment", "")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionsApi(APIView):
+    write_permissions = {"POST": auth.UPLOAD}
+
+    class UploadIn(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=False)
+        format = serializers.ChoiceField(choices=["joblib", "pickle", "skops", "mlflow"], required=False)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        params = JSONTextField(kind=dict)
+        metrics = JSONTextField(kind=dict)
+        inputs = JSONTextField(kind=list)
+        tags = JSONTextField(kind=dict)
+        environment = JSONTextField(kind=dict)
+        run_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body: spool the file to disk, hashing it on the way.
+        if request.method == "POST":
+            request.upload_handlers = [artifacts.ArtifactUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(responses=VersionOut(many=True))
+    def get(self, request, name):
+        params = request.query_params
+        stage = services.canonical_stage(params["stage"]) if params.get("stage") else ""
+        versions = selectors.version_list(selectors.model_get(name), stage=stage)
+        paginator = Pages()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(VersionOut(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": UploadIn}, responses={201: VersionOut})
+    def post(self, request, name):
+        data = _valid(self.UploadIn, request.data)
+        uploaded = data.pop("file")
+        version = services.model_version_create(
+            actor=request.user,
+            model_name=name,
+            artifact=artifacts.incoming_from_upload(uploaded),
+            declared_format=data.pop("format", None),
+            **data,
+        )
+        return Response(VersionOut(selectors.version_get(name, version.version)).data, status=status.HTTP_201_CREATED)
+
+
+class VersionDetailApi(APIView):
+    @extend_schema(responses=VersionOut)
+    def get(self, request, name, version):
+        return Response(VersionOut(selectors.version_get(name, version)).data)
+
+
+class ArtifactApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, name, version):
+        found = selectors.version_get(name, version)
+        url = artifacts.presigned_url(found.artifact_sha256)
+        if url:
+            return HttpResponseRedirect(url)
+        extension = {"mlflow": "zip", "skops": "skops"}.get(found.artifact_format, "joblib")
+        response = FileResponse(
+            artifacts.open_stream(found.artifact_sha256),
+            as_attachment=True,
+            filename=f"{name}-v{found.version}.{extension}",
+            content_type="application/octet-stream",
+        )
+        response["Content-Length"] = str(found.artifact_size)
+        response["X-Artifact-Sha256"] = found.artifact_sha256
+        return response
+
+
+class StageApi(APIView):
+    write_permissions = {"POST": auth.PROMOTE}
+
+    class StageIn(serializers.Serializer):
+        stage = serializers.CharField()
+        archive_existing = serializers.BooleanField(required=False, default=False)
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=StageIn, responses=VersionOut)
+    def post(self, request, name, version):
+        data = _valid(self.StageIn, request.data)
+        found = selectors.version_get(name, version)
+        services.model_version_transition_stage(actor=request.user, version=found, **data)
+        return Response(VersionOut(selectors.version_get(name, version)).data)
+
+
+class AliasApi(APIView):
+    write_permissions = {"PUT": auth.PROMOTE, "DELETE": auth.PROMOTE}
+
+    class AliasIn(serializers.Serializer):
+        version = serializers.IntegerField(min_value=1)
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=VersionOut)
+    def get(self, request, name, alias):
+        found = selectors.alias_get(selectors.model_get(name), alias)
+        return Response(VersionOut(selectors.version_get(name, found.version.version)).data)
+
+    @extend_schema(request=AliasIn, responses=VersionOut)
+    def put(self, request, name, alias):
+        data = _valid(self.AliasIn, request.data)
+        target = selectors.version_get(name, data["version"])
+        services.alias_set(actor=request.user, model=target.model, alias=alias, version=target, comment=data["comment"])
+        return Response(VersionOut(selectors.version_get(name, target.version)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name, alias):
+        model = selectors.model_get(name)
+        services.alias_delete(
+            actor=request.user, model=model, alias=alias, comment=request.query_params.get("comment", "")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditOut(serializers.Serializer):
+    model_name = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField()
+    from_value = serializers.CharField()
+    to_value = serializers.CharField()
+    comment = serializers.CharField()
+    actor = serializers.CharField(source="actor_name")
+    created_at = serializers.DateTimeField()
+
+
+class AuditApi(APIView):
+    @extend_schema(responses=AuditOut(many=True))
+    def get(self, request, name):
+        selectors.model_get(name)
+        paginator = Pages()
+        page = paginator.paginate_queryset(selectors.audit_for_model(name), request, view=self)
+        return paginator.get_paginated_response(AuditOut(page, many=True).data)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

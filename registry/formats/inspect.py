@@ -1,0 +1,189 @@
+"""Inspect an uploaded model artifact, and load it again later for serving."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import joblib
+import sklearn
+
+from registry_site.errors import InvalidParameter, RefusedContent
+
+from .archives import Archive, open_archive
+from .detect import Detected, detect
+from .mlflow_models import MLflowModel, read_mlflow_model
+from .pickles import load_pickle, scan_pickle
+from .signatures import signature_from_estimator, signature_from_mlmodel
+from .skops_files import audit_skops, load_skops
+
+FORMATS = ("joblib", "mlflow", "pickle", "skops")
+_FAMILY = {"joblib": "pickle", "pickle": "pickle", "skops": "skops", "mlflow": "mlflow"}
+# load_model re-vets archives that inspect_artifact already accepted within the
+# caller's limit; this only stops a swapped file from exhausting memory.
+LOAD_MAX_UNPACKED_BYTES = 8 * 1024**3
+
+
+@dataclass(frozen=True)
+class Inspection:
+    format: str  # "joblib" | "pickle" | "skops" | "mlflow"
+    flavor: str  # "sklearn"
+    serialization: str  # "joblib" | "pickle" | "cloudpickle" | "skops"
+    estimator_class: str  # module + qualname of the loaded object's type
+    signature: dict | None
+    environment: dict  # {"python", "scikit-learn", "joblib"}: str | None each
+    trusted_types: tuple[str, ...]  # skops types accepted; needed again at load
+    input_example: dict | None  # MLflow input_example.json (split orient)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    obj: Any
+    format: str
+    serialization: str
+    environment: dict
+    trusted_types: tuple[str, ...] = ()
+    signature: dict | None = None
+    input_example: dict | None = None
+
+
+def inspect_artifact(path: str, *, declared_format: str | None = None, max_unpacked_bytes: int) -> Inspection:
+    """Detect, scan, then load the artifact at `path` and describe it.
+
+    Raises InvalidParameter when `declared_format` is unknown or disagrees with
+    the bytes, and RefusedContent when the bytes are unrecognised or unsafe, or
+    the object is not an estimator with `predict`.
+    """
+    _check_declared(declared_format)
+    detected = detect(path)
+    _check_agreement(declared_format, detected)
+    if detected.family == "pickle":
+        loaded = _inspect_pickle(path, detected, declared_format, max_unpacked_bytes)
+    elif detected.family == "skops":
+        loaded = _inspect_skops(path, max_unpacked_bytes)
+    else:
+        loaded = _inspect_mlflow(path, detected, max_unpacked_bytes)
+    return _describe(loaded)
+
+
+def load_model(path: str, *, format: str, trusted_types: tuple[str, ...] = ()) -> object:
+    """Load an artifact that `inspect_artifact` accepted, enforcing the allow-list again.
+
+    Never falls back to plain `pickle.load` or `joblib.load`.
+    """
+    if format not in FORMATS:
+        raise InvalidParameter(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    if format in ("joblib", "pickle"):
+        obj = load_pickle(path).obj
+    elif format == "skops":
+        obj = load_skops(path, trusted_types=tuple(trusted_types))[0]
+    else:
+        with _archive(path, detect(path), LOAD_MAX_UNPACKED_BYTES) as archive:
+            obj = _load_mlflow_member(read_mlflow_model(archive), tuple(trusted_types))
+    return _require_predict(obj)
+
+
+def _check_declared(declared: str | None) -> None:
+    if declared is not None and declared not in FORMATS:
+        raise InvalidParameter(f"format must be one of {', '.join(FORMATS)} (got {declared!r})")
+
+
+def _check_agreement(declared: str | None, detected: Detected) -> None:
+    if declared is not None and _FAMILY[declared] != detected.family:
+        found = "joblib/pickle" if detected.family == "pickle" else detected.family
+        raise InvalidParameter(f"format is {declared!r} but the artifact is a {found} file")
+
+
+def _inspect_pickle(path: str, detected: Detected, declared: str | None, max_unpacked_bytes: int) -> _Loaded:
+    loaded = scan_pickle(path, max_unpacked_bytes=max_unpacked_bytes)
+    # Compressed or inline-array files only joblib can read: say so whatever was
+    # declared. A bare pickle is readable by both, so the declaration decides.
+    is_joblib = detected.container != "raw" or loaded.has_joblib_arrays
+    format = "joblib" if is_joblib else (declared or "pickle")
+    environment = _environment(
+        sklearn_version=loaded.sklearn_version,
+        joblib_version=joblib.__version__ if format == "joblib" else None,
+    )
+    return _Loaded(loaded.obj, format, format, environment)
+
+
+def _inspect_skops(path: str, max_unpacked_bytes: int) -> _Loaded:
+    trusted = audit_skops(path, max_unpacked_bytes=max_unpacked_bytes)
+    obj, version = load_skops(path, trusted_types=trusted)
+    environment = _environment(sklearn_version=version)
+    return _Loaded(obj, "skops", "skops", environment, trusted_types=trusted)
+
+
+def _inspect_mlflow(path: str, detected: Detected, max_unpacked_bytes: int) -> _Loaded:
+    with _archive(path, detected, max_unpacked_bytes) as archive:
+        model = read_mlflow_model(archive)
+    obj, trusted = _inspect_member(model, max_unpacked_bytes)
+    environment = _environment(
+        python=model.python_version,
+        sklearn_version=model.sklearn_version or sklearn.__version__,
+    )
+    return _Loaded(
+        obj,
+        "mlflow",
+        model.serialization,
+        environment,
+        trusted_types=trusted,
+        signature=signature_from_mlmodel(model.mlmodel),
+        input_example=model.input_example,
+    )
+
+
+def _inspect_member(model: MLflowModel, max_unpacked_bytes: int) -> tuple[Any, tuple[str, ...]]:
+    """Scan the model member: the scanned object and, for skops, the types it needs trusted."""
+    if model.serialization == "skops":
+        trusted = audit_skops(model.model_bytes, max_unpacked_bytes=max_unpacked_bytes)
+        return _load_mlflow_member(model, trusted), trusted
+    return scan_pickle(model.model_bytes, max_unpacked_bytes=max_unpacked_bytes).obj, ()
+
+
+def _load_mlflow_member(model: MLflowModel, trusted_types: tuple[str, ...]) -> Any:
+    if model.serialization == "skops":
+        return load_skops(model.model_bytes, trusted_types=trusted_types)[0]
+    return load_pickle(model.model_bytes).obj
+
+
+@contextlib.contextmanager
+def _archive(path: str, detected: Detected, max_unpacked_bytes: int) -> Iterator[Archive]:
+    if detected.family != "mlflow":
+        raise RefusedContent("not a recognised model artifact: not an MLflow model archive")
+    archive = open_archive(path, detected.container, max_unpacked_bytes)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def _environment(*, sklearn_version: str, python: str | None = None, joblib_version: str | None = None) -> dict:
+    return {"python": python, "scikit-learn": sklearn_version, "joblib": joblib_version}
+
+
+def _require_predict(obj: Any) -> Any:
+    if not callable(getattr(obj, "predict", None)):
+        raise RefusedContent(f"the artifact is a {_type_name(obj)}, not a scikit-learn estimator with predict")
+    return obj
+
+
+def _type_name(obj: Any) -> str:
+    kind = type(obj)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _describe(loaded: _Loaded) -> Inspection:
+    obj = _require_predict(loaded.obj)
+    return Inspection(
+        format=loaded.format,
+        flavor="sklearn",
+        serialization=loaded.serialization,
+        estimator_class=_type_name(obj),
+        signature=loaded.signature or signature_from_estimator(obj),
+        environment=loaded.environment,
+        trusted_types=loaded.trusted_types,
+        input_example=loaded.input_example,
+    )

@@ -1,0 +1,291 @@
+"""Scan and load pickle and joblib files with a restricted unpickler.
+
+Why not a static `pickletools.genops` scan: joblib files are not pure pickle
+streams. After the BUILD of each `NumpyArrayWrapper`, joblib writes the raw
+array bytes inline, which a static opcode walk reads as garbage opcodes; and
+object-dtype arrays hide a second pickle inside those bytes. Only joblib's own
+`NumpyUnpickler` knows where the arrays end, so we subclass it and override
+`find_class`, the single point through which a pickle can reach any global
+(GLOBAL, STACK_GLOBAL and the copyreg EXT opcodes all go through it; joblib
+1.6 routes nested object-array pickles through the outer `find_class` too).
+
+Two modes share the policy in `policy.py`:
+
+* scan: every off-list global is recorded and replaced by an inert stub, so the
+  unpickling continues and the refusal names *all* offending imports, while
+  nothing off-list ever runs;
+* load: the first off-list global raises.
+
+Scanning also bounds the bytes read (decompressed, for compressed joblib
+files), so a small upload cannot expand into an unbounded allocation; and it
+skips large numeric arrays on disk, standing in zero-memory placeholders of the
+right shape and dtype, so that scanning a 1 GiB model does not cost 1 GiB of
+memory. The scanned object is complete but for those coefficients: enough to
+describe the estimator (class, feature names, signature), not to predict.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import contextlib
+import io
+import pickle
+import struct
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+import sklearn
+from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
+from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
+
+from registry_site.errors import RefusedContent
+
+from .policy import resolve_allowed
+
+Source = str | bytes  # a file path, or the bytes of an archive member
+# Numeric arrays at least this large are skipped, not read, while scanning.
+PLACEHOLDER_MIN_BYTES = 4 * 1024 * 1024
+_DISCARD_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadedPickle:
+    obj: Any
+    sklearn_version: str  # the version the pickle was made with, when sklearn says
+    has_joblib_arrays: bool  # joblib's inline array format was used
+
+
+class _BoundedReader:
+    """File wrapper refusing to read more than `limit` bytes in total.
+
+    Checks before reading, so a forged length (a frame, BINBYTES8, an array
+    shape) is refused before anything is allocated for it.
+    """
+
+    def __init__(self, raw: BinaryIO, limit: int):
+        self._raw = raw
+        self._left = limit
+        self._limit = limit
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self._take(self._raw.read(self._left + 1))
+        self._reserve(size)
+        return self._take(self._raw.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._take(self._raw.readline(self._left + 1))
+
+    def _reserve(self, size: int) -> None:
+        if size > self._left:
+            raise RefusedContent(f"the pickle unpacks to more than {self._limit} bytes (the max_unpacked_bytes limit)")
+
+    def _take(self, data: bytes) -> bytes:
+        self._reserve(len(data))
+        self._left -= len(data)
+        return data
+
+
+class _PlaceholderArrayWrapper(NumpyArrayWrapper):
+    """joblib's array wrapper that, for large numeric arrays, skips the bytes on disk
+    and returns a read-only zero-stride view of the right shape and dtype."""
+
+    def read(self, unpickler: Any, ensure_native_byte_order: bool) -> Any:
+        nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        if self.dtype.hasobject or nbytes < PLACEHOLDER_MIN_BYTES:
+            return super().read(unpickler, ensure_native_byte_order)
+        handle = unpickler.file_handle
+        if self.safe_get_numpy_array_alignment_bytes() is not None:
+            # joblib >= 1.2 pads before the data: one length byte, then the padding.
+            _discard(handle, int.from_bytes(handle.read(1), "little"))
+        _discard(handle, nbytes)
+        unpickler.used_placeholders = True
+        return np.broadcast_to(np.zeros((), dtype=self.dtype), self.shape)
+
+
+def _discard(handle: Any, size: int) -> None:
+    while size > 0:
+        chunk = handle.read(min(size, _DISCARD_CHUNK))
+        if not chunk:
+            raise RefusedContent("the pickle ends inside an array")
+        size -= len(chunk)
+
+
+class RestrictedUnpickler(NumpyUnpickler):
+    """joblib's unpickler with `find_class` gated by the allow-list."""
+
+    dispatch = NumpyUnpickler.dispatch.copy()
+
+    def __init__(self, file_handle: Any, *, scan: bool, placeholders: bool = False):
+        super().__init__("", file_handle, ensure_native_byte_order=True)
+        self.scan = scan
+        self.placeholders = placeholders
+        self.used_placeholders = False
+        self.offending: set[str] = set()
+        self.saw_array_wrapper = False
+        self.sklearn_version: str | None = None
+
+    def find_class(self, module: str, name: str) -> Any:
+        module, name = self._fix_imports(module, name)
+        obj = resolve_allowed(module, name)
+        if obj is None:
+            return self._refuse(f"{module}.{name}")
+        if obj is NumpyArrayWrapper:
+            self.saw_array_wrapper = True
+            return _PlaceholderArrayWrapper if self.placeholders else obj
+        return obj
+
+    def load_build(self) -> None:
+        # sklearn's BaseEstimator state carries the version it was pickled with;
+        # reading it here is exact and thread-safe (warnings filters are neither).
+        state = self.stack[-1]
+        if isinstance(state, dict) and isinstance(state.get("_sklearn_version"), str):
+            self.sklearn_version = state["_sklearn_version"]
+        super().load_build()
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def _fix_imports(self, module: str, name: str) -> tuple[str, str]:
+        # Protocol < 3 pickles spell Python 2 names (`__builtin__.set`); map
+        # them as the stdlib unpickler does, then apply the policy.
+        if self.proto >= 3:
+            return module, name
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            return _compat_pickle.NAME_MAPPING[(module, name)]
+        return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+    def _refuse(self, dotted: str) -> type:
+        if not self.scan:
+            raise offending_imports_error([dotted])
+        self.offending.add(dotted)
+        return _inert_stub(dotted)
+
+    def load_bytearray8(self) -> None:
+        # The stdlib allocates `bytearray(size)` before reading; check the
+        # size against the read budget first (scan mode only has a budget).
+        (size,) = struct.unpack("<Q", self.read(8))
+        if isinstance(self.file_handle, _BoundedReader):
+            self.file_handle._reserve(size)
+        buffer = bytearray(size)
+        self.readinto(buffer)
+        self.append(buffer)
+
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
+
+
+def _inert_stub(dotted: str) -> type:
+    """A class that accepts any construction, call or state and does nothing."""
+
+    def _new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    def _ignore(self: Any, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    namespace = {
+        "__new__": _new,
+        "__init__": _ignore,
+        "__call__": _ignore,
+        "__setstate__": _ignore,
+        "__qualname__": f"Refused[{dotted}]",
+    }
+    return type("Refused", (), namespace)
+
+
+def scan_pickle(source: Source, *, max_unpacked_bytes: int) -> LoadedPickle:
+    """Refuse (RefusedContent) a pickle/joblib stream naming any off-list global;
+    otherwise return the scanned object, large arrays as placeholders.
+
+    Collects every offending name before refusing; nothing off-list executes.
+    """
+    try:
+        return _scan(source, max_unpacked_bytes, placeholders=True)
+    except _PlaceholderRejected:
+        # Some compiled class wanted real memory in its __setstate__: read it all.
+        return _scan(source, max_unpacked_bytes, placeholders=False)
+
+
+class _PlaceholderRejected(Exception):
+    pass
+
+
+def _scan(source: Source, max_unpacked_bytes: int, *, placeholders: bool) -> LoadedPickle:
+    unpickler: RestrictedUnpickler | None = None
+    try:
+        with _opened(source, max_unpacked_bytes) as stream:
+            unpickler = RestrictedUnpickler(stream, scan=True, placeholders=placeholders)
+            obj = unpickler.load()
+    except Exception as exc:
+        _raise_offending(unpickler)
+        if isinstance(exc, RefusedContent):
+            raise
+        if unpickler is not None and unpickler.used_placeholders:
+            raise _PlaceholderRejected from exc
+        raise RefusedContent(f"the pickle could not be read: {exc}") from exc
+    _raise_offending(unpickler)
+    return _loaded(obj, unpickler)
+
+
+def load_pickle(source: Source) -> LoadedPickle:
+    """Load a pickle/joblib stream, raising RefusedContent at the first off-list global.
+
+    Never falls back to `pickle.load` or `joblib.load`.
+    """
+    try:
+        with _opened(source, None) as stream:
+            unpickler = RestrictedUnpickler(stream, scan=False)
+            obj = unpickler.load()
+    except RefusedContent:
+        raise
+    except Exception as exc:
+        raise RefusedContent(f"the pickle could not be read: {exc}") from exc
+    return _loaded(obj, unpickler)
+
+
+def _loaded(obj: Any, unpickler: RestrictedUnpickler) -> LoadedPickle:
+    version = unpickler.sklearn_version or sklearn.__version__
+    return LoadedPickle(obj, version, unpickler.saw_array_wrapper)
+
+
+def pickled_sklearn_version(caught: list[warnings.WarningMessage]) -> str:
+    """The scikit-learn version an object was saved with, as sklearn reports it.
+
+    `BaseEstimator.__setstate__` warns with `InconsistentVersionWarning` only
+    when the versions differ; no warning means the installed one.
+    """
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    for record in caught:
+        if isinstance(record.message, InconsistentVersionWarning):
+            return str(record.message.original_sklearn_version)
+    return sklearn.__version__
+
+
+def offending_imports_error(names: list[str]) -> RefusedContent:
+    """The 422 every format uses for names the policy refuses."""
+    unique = sorted(set(names))
+    return RefusedContent(
+        f"the pickle imports names that are not allowed: {', '.join(unique)}",
+        details={"offending_imports": unique},
+    )
+
+
+def _raise_offending(unpickler: RestrictedUnpickler | None) -> None:
+    if unpickler is not None and unpickler.offending:
+        raise offending_imports_error(list(unpickler.offending))
+
+
+@contextlib.contextmanager
+def _opened(source: Source, limit: int | None) -> Iterator[Any]:
+    """Open a (possibly joblib-compressed) stream as `joblib.load` does."""
+    with contextlib.ExitStack() as stack:
+        raw = io.BytesIO(source) if isinstance(source, bytes) else stack.enter_context(open(source, "rb"))
+        name = "" if isinstance(source, bytes) else source
+        stream, _ = stack.enter_context(_validate_fileobject_and_memmap(raw, name))
+        if isinstance(stream, str):
+            # joblib < 0.10 format: its loader reads companion files; refuse.
+            raise RefusedContent("joblib files older than joblib 0.10 are not supported")
+        yield stream if limit is None else _BoundedReader(stream, limit)

@@ -1,0 +1,51 @@
+"""Forms shared by the web UI and the admin: both call the same services."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from registry.models import Stage
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(choices=Stage.choices, required=False)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4096)
+    archive_existing = forms.BooleanField(
+        required=False, help_text="Move the versions now holding this stage to Archived."
+    )
+
+
+class AliasForm(forms.Form):
+    alias = forms.CharField(max_length=256, help_text="e.g. champion")
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4096)
+
+
+class JSONTextField(forms.CharField):
+    """Optional JSON text of one kind (object or list); errors say what is wrong."""
+
+    def __init__(self, *, kind: type, **kwargs):
+        self.kind = kind
+        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON ({exc})") from None
+        if not isinstance(parsed, self.kind):
+            raise forms.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
+        return parsed
+
+
+class UploadForm(forms.Form):
+    name = forms.CharField(max_length=256, label="Model name")
+    file = forms.FileField(help_text="joblib/pickle, skops, or an MLflow model directory as zip or tar.gz")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    params = JSONTextField(kind=dict, help_text='JSON object, e.g. {"C": 1.0}')
+    metrics = JSONTextField(kind=dict, help_text='JSON object, e.g. {"accuracy": 0.97}')
+    inputs = JSONTextField(kind=list, help_text='JSON list of dataset URIs, e.g. ["s3://data/train.csv"]')

@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+# Letters, digits, "_", "-", "."; the ".." and "/" bans keep names safe in paths and URLs.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,256}")
+
+
+def name_problem(value: object, *, what: str = "name") -> str | None:
+    """Why `value` is not a valid model name, or None when it is."""
+    if not isinstance(value, str) or not value:
+        return f"{what} must be a non-empty string"
+    if len(value) > 256:
+        return f"{what} must be at most 256 characters, got {len(value)}"
+    if ".." in value:
+        return f"{what} must not contain '..'"
+    if not NAME_PATTERN.fullmatch(value):
+        return (
+            f"{what} may contain only letters, digits, '_', '-' and '.' "
+            f"(no '/', spaces or control characters): {value!r}"
+        )
+    return None
+
+
+def validate_model_name(value: str) -> None:
+    problem = name_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+class Stage(models.TextChoices):
+    NONE = "None", "None"
+    STAGING = "Staging", "Staging"
+    PRODUCTION = "Production", "Production"
+    ARCHIVED = "Archived", "Archived"
+
+
+class RegisteredModel(models.Model):
+    name = models.CharField(max_length=256, unique=True, validators=[validate_model_name])
+    description = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=dict, blank=True)
+    # Version numbers come from this counter, under a row lock: never reused, no gaps.
+    last_version_number = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(editable=False)
+    description = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=dict, blank=True)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE)
+
+    # The artifact: immutable, content-addressed by sha256.
+    artifact_sha256 = models.CharField(max_length=64, editable=False)
+    artifact_size = models.BigIntegerField(editable=False)
+    artifact_format = models.CharField(max_length=16, editable=False)
+    flavor = models.CharField(max_length=32, editable=False)
+    serialization = models.CharField(max_length=16, editable=False)
+    estimator_class = models.CharField(max_length=512, editable=False)
+    trusted_types = models.JSONField(default=list, editable=False)
+    signature = models.JSONField(null=True, blank=True, editable=False)
+    input_example = models.JSONField(null=True, blank=True, editable=False)
+    environment = models.JSONField(default=dict, editable=False)
+
+    # From the training run.
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    inputs = models.JSONField(default=list, blank=True)
+    run_id = models.CharField(max_length=64, blank=True, default="")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="unique_version_per_model"),
+        ]
+        indexes = [models.Index(fields=["model", "stage"], name="version_stage_idx")]
+        permissions = [("promote_modelversion", "Can change stages and aliases of versions")]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.version}"
+
+
+class Alias(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=256)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="aliases")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="unique_alias_per_model"),
+        ]
+        verbose_name_plural = "aliases"
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name}"
+
+
+class AuditAction(models.TextChoices):
+    STAGE = "stage", "Stage change"
+    ALIAS_SET = "alias_set", "Alias set"
+    ALIAS_DELETE = "alias_delete", "Alias removed"
+    MODEL_DELETE = "model_delete", "Model deleted"
+    MODEL_RENAME = "model_rename", "Model renamed"
+    VERSION_DELETE = "version_delete", "Version deleted"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, from what to what, and why. Append-only.
+
+    Names, not foreign keys, so the history outlives the models it describes.
+    """
+
+    model_name = models.CharField(max_length=256, db_index=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    from_value = models.CharField(max_length=256, blank=True, default="")
+    to_value = models.CharField(max_length=256, blank=True, default="")
+    comment = models.TextField(blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.model_name}"
+
+
+# --- MLflow tracking: what the mlflow client logs before it registers a version ----------
+# Times the client sends are epoch milliseconds and are kept as it sent them.
+
+
+class Experiment(models.Model):
+    """An MLflow experiment. Id 0 is MLflow's "Default", created when first used."""
+
+    name = models.CharField(max_length=500, unique=True)
+    tags = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+
+class Run(models.Model):
+    """An MLflow run: its params and tags as JSON objects, metrics in RunMetric."""
+
+    run_id = models.CharField(max_length=32, primary_key=True)
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="runs")
+    name = models.CharField(max_length=250, blank=True, default="")
+    user_id = models.CharField(max_length=256, blank=True, default="")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    start_time = models.BigIntegerField(null=True, blank=True)
+    end_time = models.BigIntegerField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    # [{"model_id", "step"}]: the logged models this run produced (runs/outputs).
+    outputs = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.run_id
+
+
+class RunMetric(models.Model):
+    """One logged point of a metric; a metric's history is all its points."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metric_points")
+    key = models.CharField(max_length=250)
+    value = models.FloatField(null=True)  # None: NaN, which SQLite cannot store
+    timestamp = models.BigIntegerField()
+    step = models.BigIntegerField(default=0)
+    model_id = models.CharField(max_length=64, blank=True, default="")
+    dataset_name = models.CharField(max_length=500, blank=True, default="")
+    dataset_digest = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["run_id", "key", "step", "timestamp", "id"]
+        indexes = [models.Index(fields=["run", "key"], name="run_metric_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.key}={self.value}"
+
+
+class RunInput(models.Model):
+    """A dataset a run read (mlflow.log_input): its MLflow description and input tags."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="dataset_inputs")
+    name = models.CharField(max_length=500)
+    digest = models.CharField(max_length=64)
+    dataset = models.JSONField(default=dict)  # name, digest, source_type, source, schema, profile
+    tags = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["run", "name", "digest"], name="unique_run_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} <- {self.name}"
+
+
+class LoggedModelStatus(models.TextChoices):
+    PENDING = "LOGGED_MODEL_PENDING"
+    READY = "LOGGED_MODEL_READY"
+    UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
+
+
+class LoggedModel(models.Model):
+    """An MLflow 3 logged model (`models:/m-<id>`): files under its artifact folder."""
+
+    model_id = models.CharField(max_length=64, primary_key=True)
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="logged_models")
+    name = models.CharField(max_length=500)
+    source_run_id = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    model_type = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=32, choices=LoggedModelStatus.choices, default=LoggedModelStatus.PENDING)
+    status_message = models.TextField(blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.model_id
+
+
+class VersionSource(models.Model):
+    """Where an MLflow-registered version came from: the `source` the client gave and
+    the folder of the artifact store it resolved to. The version's own bytes are the
+    content-addressed zip of that folder, so later writes there never change it."""
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="mlflow_source")
+    source = models.CharField(max_length=1000)
+    location = models.CharField(max_length=1000, blank=True, default="")
+    model_id = models.CharField(max_length=64, blank=True, default="")
+    run_link = models.CharField(max_length=1000, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.source

@@ -1,0 +1,312 @@
+"""Every read of the registry, shaped for the API, the UI and serving."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+
+from registry.models import (
+    Alias,
+    AuditEntry,
+    Experiment,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunInput,
+    RunMetric,
+    Stage,
+)
+from registry_site.errors import NotFound
+
+PROMOTED_STAGES = (Stage.STAGING, Stage.PRODUCTION)
+
+
+def model_get(name: str) -> RegisteredModel:
+    model = RegisteredModel.objects.filter(name=name).first()
+    if model is None:
+        raise NotFound(f"Registered Model with name={name} not found")
+    return model
+
+
+def version_get(name: str, version: int | str) -> ModelVersion:
+    number = _version_number(version)
+    found = (
+        ModelVersion.objects.select_related("model", "created_by")
+        .prefetch_related("aliases")
+        .filter(model__name=name, version=number)
+        .first()
+    )
+    if found is None:
+        model_get(name)  # says which of the two is unknown
+        raise NotFound(f"Model Version (name={name}, version={version}) not found")
+    return found
+
+
+def _version_number(version: int | str) -> int:
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        raise NotFound(f"no version {version!r}: versions are whole numbers") from None
+    if number < 1:
+        raise NotFound(f"no version {version!r}: versions start at 1")
+    return number
+
+
+def model_list(*, search: str = "", tag: str = "", stage: str = "") -> QuerySet[RegisteredModel]:
+    """Models matching the filters, each with `latest_version_number` annotated.
+
+    `tag` is `key` (has the tag) or `key=value`. `stage` keeps models with a version there.
+    Pair with `with_summaries` on the page being shown: a constant number of queries.
+    """
+    models = RegisteredModel.objects.all()
+    if search:
+        models = models.filter(name__icontains=search)
+    if tag:
+        key, has_value, value = tag.partition("=")
+        models = models.filter(**{f"tags__{key}": value}) if has_value else models.filter(tags__has_key=key)
+    if stage:
+        models = models.filter(versions__stage=stage).distinct()
+    latest = Max("versions__version", filter=~Q(versions__stage=Stage.ARCHIVED))
+    return models.annotate(latest_version_number=latest).order_by("name")
+
+
+def with_summaries(models: list[RegisteredModel]) -> list[RegisteredModel]:
+    """Attach `latest_version`, `stage_holders` and `alias_list` to a page of models."""
+    ids = [m.pk for m in models]
+    holders = _versions(Q(model_id__in=ids, stage__in=PROMOTED_STAGES))
+    wanted = Q()
+    for m in models:
+        if getattr(m, "latest_version_number", None):
+            wanted |= Q(model_id=m.pk, version=m.latest_version_number)
+    latest = _versions(wanted) if wanted else []
+    aliases = Alias.objects.filter(model_id__in=ids).select_related("version")
+    for m in models:
+        m.stage_holders = [v for v in holders if v.model_id == m.pk]
+        m.latest_version = next((v for v in latest if v.model_id == m.pk), None)
+        m.alias_list = [a for a in aliases if a.model_id == m.pk]
+    return models
+
+
+def _versions(condition: Q) -> list[ModelVersion]:
+    return list(ModelVersion.objects.filter(condition).select_related("created_by").order_by("model_id", "-version"))
+
+
+def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVersion]:
+    versions = model.versions.select_related("model", "created_by").prefetch_related(
+        Prefetch("aliases", queryset=Alias.objects.order_by("name"))
+    )
+    if stage:
+        versions = versions.filter(stage=stage)
+    return versions.order_by("-version")
+
+
+def latest_version(model: RegisteredModel) -> ModelVersion | None:
+    """The highest version number that is not Archived."""
+    return model.versions.exclude(stage=Stage.ARCHIVED).order_by("-version").first()
+
+
+def audit_for_model(name: str) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(model_name=name).order_by("-created_at", "-id")
+
+
+def alias_get(model: RegisteredModel, alias: str) -> Alias:
+    found = Alias.objects.filter(model=model, name=alias).select_related("version").first()
+    if found is None:
+        raise NotFound(f"Registered model alias {alias} not found for model {model.name}.")
+    return found
+
+
+SERVED_FIELDS = (
+    "id",
+    "version",
+    "model__name",
+    "stage",
+    "artifact_sha256",
+    "artifact_size",
+    "artifact_format",
+    "trusted_types",
+    "signature",
+)
+
+
+def version_for_ref(name: str, ref: str) -> ModelVersion:
+    """The version `ref` names: a version number, `latest` (the highest version not
+    Archived), a stage name in any case (the newest version in it) or an alias.
+
+    Loads only what serving needs; raises NotFound naming the model or the reference.
+    """
+    versions = ModelVersion.objects.select_related("model").only(*SERVED_FIELDS).filter(model__name=name)
+    stages = {stage.lower(): stage for stage in Stage.values}
+    if _is_number(ref):
+        found = versions.filter(version=_version_number(ref)).first()
+    elif ref.lower() == "latest":
+        found = versions.exclude(stage=Stage.ARCHIVED).order_by("-version").first()
+    elif ref.lower() in stages:
+        found = versions.filter(stage=stages[ref.lower()]).order_by("-version").first()
+    else:
+        found = versions.filter(aliases__name=ref).first()
+    if found is None:
+        model_get(name)  # says when it is the model that is unknown
+        raise NotFound(f"model {name} has no {_ref_description(ref, stages)}")
+    return found
+
+
+def _is_number(ref: str) -> bool:
+    return ref.isascii() and ref.isdigit()
+
+
+def _ref_description(ref: str, stages: dict[str, str]) -> str:
+    if _is_number(ref):
+        return f"version {ref}"
+    if ref.lower() == "latest":
+        return "version that is not Archived"
+    if ref.lower() in stages:
+        return f"version in stage {stages[ref.lower()]}"
+    return f"version, stage or alias named {ref!r}"
+
+
+def home_summary() -> dict:
+    """Counts and the latest activity for the home page."""
+    return {
+        "model_count": RegisteredModel.objects.count(),
+        "version_count": ModelVersion.objects.count(),
+        "production_count": ModelVersion.objects.filter(stage=Stage.PRODUCTION).count(),
+        "recent_versions": list(
+            ModelVersion.objects.select_related("model", "created_by").order_by("-created_at", "-id")[:8]
+        ),
+        "recent_changes": list(AuditEntry.objects.order_by("-created_at", "-id")[:8]),
+    }
+
+
+def audit_list(*, model: str = "", actor: str = "", action: str = "") -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.all()
+    if model:
+        entries = entries.filter(model_name=model)
+    if actor:
+        entries = entries.filter(actor_name=actor)
+    if action:
+        entries = entries.filter(action=action)
+    return entries.order_by("-created_at", "-id")
+
+
+def stage_history(version: ModelVersion) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(model_name=version.model.name, version=version.version).order_by(
+        "-created_at", "-id"
+    )
+
+
+def versions_by_number(model: RegisteredModel, numbers: list[int]) -> list[ModelVersion]:
+    return list(model.versions.filter(version__in=numbers).select_related("created_by").order_by("version"))
+
+
+# --- for the MLflow-compatible API: registry searches and tracking ---------------------
+
+
+def model_names() -> list[str]:
+    return list(RegisteredModel.objects.order_by("name").values_list("name", flat=True))
+
+
+def version_numbers(model: RegisteredModel) -> list[int]:
+    return list(model.versions.order_by("version").values_list("version", flat=True))
+
+
+def _described_versions() -> QuerySet[ModelVersion]:
+    """Versions with what MLflow's version entity shows (aliases, creator, source)."""
+    return ModelVersion.objects.select_related("model", "created_by", "mlflow_source").prefetch_related(
+        Prefetch("aliases", queryset=Alias.objects.order_by("name"))
+    )
+
+
+def version_described(name: str, version: int | str) -> ModelVersion:
+    version_get(name, version)  # the NotFound message that names what is unknown
+    return _described_versions().get(model__name=name, version=int(version))
+
+
+def newest_per_stage(model_ids: list[int], stages: list[str] | None = None) -> list[ModelVersion]:
+    """The newest version in each stage (of `stages`, or every stage) of each model."""
+    newer = ModelVersion.objects.filter(
+        model_id=OuterRef("model_id"), stage=OuterRef("stage"), version__gt=OuterRef("version")
+    )
+    versions = _described_versions().filter(model_id__in=model_ids).exclude(Exists(newer))
+    if stages is not None:
+        versions = versions.filter(stage__in=stages)
+    return list(versions.order_by("model_id", "version"))
+
+
+def model_search(*, where: Q, annotations: dict, order: list[str], offset: int, limit: int) -> list[RegisteredModel]:
+    models = RegisteredModel.objects.annotate(**annotations).filter(where).select_related("created_by")
+    aliases = Prefetch("aliases", queryset=Alias.objects.select_related("version").order_by("name"))
+    return list(models.prefetch_related(aliases).order_by(*order)[offset : offset + limit])
+
+
+def version_search(*, where: Q, annotations: dict, order: list[str], offset: int, limit: int) -> list[ModelVersion]:
+    versions = _described_versions().annotate(**annotations).filter(where)
+    return list(versions.order_by(*order)[offset : offset + limit])
+
+
+def experiment_get(experiment_id: int | str) -> Experiment:
+    found = Experiment.objects.filter(pk=int(experiment_id)).first() if str(experiment_id).isdigit() else None
+    if found is None:
+        raise NotFound(f"Could not find experiment with ID {experiment_id}")
+    return found
+
+
+def experiment_by_name(name: str) -> Experiment:
+    found = Experiment.objects.filter(name=name).first()
+    if found is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    return found
+
+
+def run_find(run_id: str) -> Run | None:
+    return Run.objects.select_related("experiment").filter(pk=run_id).first()
+
+
+def run_get(run_id: str) -> Run:
+    found = run_find(run_id)
+    if found is None:
+        raise NotFound(f"Run with id={run_id} not found")
+    return found
+
+
+def run_latest_metrics(run: Run) -> dict[str, RunMetric]:
+    """Each metric's latest point, as MLflow picks it: highest step, then time, then value."""
+    latest: dict[str, RunMetric] = {}
+    for point in run.metric_points.order_by("key", "step", "timestamp", "value"):
+        latest[point.key] = point
+    return latest
+
+
+def metric_history(run: Run, key: str, *, offset: int, limit: int) -> list[RunMetric]:
+    return list(run.metric_points.filter(key=key).order_by("step", "timestamp", "id")[offset : offset + limit])
+
+
+def run_inputs(run: Run) -> list[RunInput]:
+    return list(run.dataset_inputs.order_by("id"))
+
+
+def run_logged_model(run: Run, name: str) -> LoggedModel | None:
+    """The run's logged model called `name`; of several, the one output at the largest step."""
+    steps = {output["model_id"]: output["step"] for output in run.outputs}
+    candidates = LoggedModel.objects.filter(source_run_id=run.run_id, name=name).order_by("created_at")
+    return max(candidates, key=lambda model: steps.get(model.model_id, -1), default=None)
+
+
+def logged_model_get(model_id: str) -> LoggedModel:
+    found = LoggedModel.objects.filter(pk=model_id).first()
+    if found is None:
+        raise NotFound(f"Logged model with ID '{model_id}' not found.")
+    return found
+
+
+def logged_model_metrics(model: LoggedModel) -> list[RunMetric]:
+    return list(RunMetric.objects.filter(model_id=model.model_id).order_by("key", "step", "timestamp", "id"))
+
+
+def logged_model_search(
+    *, experiment_ids: list[int], where: Q, annotations: dict, order: list[str], offset: int, limit: int
+) -> list[LoggedModel]:
+    models = LoggedModel.objects.annotate(**annotations).filter(where)
+    if experiment_ids:
+        models = models.filter(experiment_id__in=experiment_ids)
+    return list(models.order_by(*order)[offset : offset + limit])

@@ -1,0 +1,460 @@
+"""Every write to the registry. API views, admin actions, management commands and the
+MLflow-compatible endpoints all come through here."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lineage import services as lineage_services
+from lineage.datasets import dataset_ref
+from registry import artifacts, formats
+from registry.artifacts import IncomingArtifact
+from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD
+from registry.models import (
+    ALIAS_PATTERN,
+    Alias,
+    AuditAction,
+    AuditEntry,
+    ModelVersion,
+    RegisteredModel,
+    Stage,
+    name_problem,
+)
+from registry_site.errors import AlreadyExists, Forbidden, InvalidParameter, NotFound
+
+log = logging.getLogger(__name__)
+
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+MAX_TAG_KEY = 250
+MAX_TAG_VALUE = 5000
+# Unpacked MLflow directories may legitimately be larger than the archive.
+UNPACK_FACTOR = 4
+
+
+# --- checks shared by the services -------------------------------------------------------
+
+
+def require(actor, permission: str) -> None:
+    """actor=None is the system itself (management commands, migrations)."""
+    if actor is not None and not actor.has_perm(permission):
+        raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {permission}")
+
+
+def check_name(name: object, *, field: str = "name") -> str:
+    problem = name_problem(name, what=field)
+    if problem:
+        raise InvalidParameter(problem)
+    return name
+
+
+def check_tags(tags: object, *, field: str = "tags") -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidParameter(f"{field} must be a JSON object of string keys and values")
+    for key, value in tags.items():
+        check_tag(key, value, field=field)
+    return dict(tags)
+
+
+def check_tag(key: object, value: object, *, field: str = "tags") -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY or CONTROL_CHARS.search(key):
+        raise InvalidParameter(f"{field}: key {key!r} must be 1-{MAX_TAG_KEY} printable characters")
+    if not isinstance(value, str) or len(value) > MAX_TAG_VALUE:
+        raise InvalidParameter(f"{field}.{key} must be a string of at most {MAX_TAG_VALUE} characters")
+
+
+def check_params(params: object) -> dict:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise InvalidParameter("params must be a JSON object")
+    for key, value in params.items():
+        if not isinstance(value, str | int | float | bool | type(None)):
+            raise InvalidParameter(f"params.{key} must be a string, number, boolean or null")
+    return dict(params)
+
+
+def check_metrics(metrics: object) -> dict[str, float]:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise InvalidParameter("metrics must be a JSON object of numbers")
+    for key, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidParameter(f"metrics.{key} must be a finite number, got {value!r}")
+    return dict(metrics)
+
+
+def check_inputs(inputs: object) -> list[dict[str, str]]:
+    if inputs is None:
+        return []
+    if not isinstance(inputs, list):
+        raise InvalidParameter("inputs must be a JSON list of dataset URIs or {namespace, name} objects")
+    refs = []
+    for index, item in enumerate(inputs):
+        try:
+            refs.append(dataset_ref(item))
+        except ValueError as exc:
+            raise InvalidParameter(f"inputs[{index}]: {exc}") from None
+    return refs
+
+
+def check_text(value: object, *, field: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidParameter(f"{field} must be a string of at most {limit} characters")
+    return value
+
+
+def canonical_stage(stage: object) -> str:
+    """MLflow matches stage names case-insensitively."""
+    for choice in Stage.values:
+        if isinstance(stage, str) and stage.strip().lower() == choice.lower():
+            return choice
+    raise InvalidParameter(f"stage must be one of {', '.join(Stage.values)}, not {stage!r}")
+
+
+def check_alias(alias: object) -> str:
+    if not isinstance(alias, str) or not ALIAS_PATTERN.fullmatch(alias):
+        raise InvalidParameter(
+            "alias must be 1-256 letters, digits, '_' or '-' (no '/', '.', spaces or control characters)"
+        )
+    reserved = alias.isdigit() or alias.lower() == "latest" or re.fullmatch(r"v\d+", alias)
+    if reserved or alias.lower() in (s.lower() for s in Stage.values):
+        raise InvalidParameter(f"alias {alias!r} is reserved: it would read as a version, 'latest' or a stage")
+    return alias
+
+
+def _audit(*, actor, model_name: str, action: str, version=None, before="", after="", comment=""):
+    AuditEntry.objects.create(
+        model_name=model_name,
+        version=version,
+        action=action,
+        from_value=str(before),
+        to_value=str(after),
+        comment=comment or "",
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor is not None else "system",
+    )
+
+
+# --- registered models -----------------------------------------------------------------
+
+
+def registered_model_create(*, actor, name: str, description: str = "", tags: dict | None = None) -> RegisteredModel:
+    """Create a model; AlreadyExists if the name is taken."""
+    require(actor, CREATE_MODEL)
+    check_name(name)
+    fields = {
+        "description": check_text(description, field="description", limit=65536),
+        "tags": check_tags(tags),
+    }
+    try:
+        with transaction.atomic():
+            return RegisteredModel.objects.create(name=name, created_by=_user(actor), **fields)
+    except IntegrityError:
+        raise AlreadyExists(f"Registered Model (name={name}) already exists.") from None
+
+
+def registered_model_update(*, actor, model: RegisteredModel, description=None, tags=None) -> RegisteredModel:
+    """Change description and/or replace tags; None leaves a field as it is."""
+    require(actor, EDIT_MODEL)
+    if description is not None:
+        model.description = check_text(description, field="description", limit=65536)
+    if tags is not None:
+        model.tags = check_tags(tags)
+    model.save(update_fields=["description", "tags", "updated_at"])
+    return model
+
+
+@transaction.atomic
+def registered_model_delete(*, actor, model: RegisteredModel, comment: str = "") -> None:
+    """Delete a model with its versions and aliases. Artifacts stay: other versions may
+    share their bytes, and the audit log keeps the hashes' history."""
+    require(actor, DELETE_MODEL)
+    count = model.versions.count()
+    _audit(
+        actor=actor, model_name=model.name, action=AuditAction.MODEL_DELETE, before=f"{count} versions", comment=comment
+    )
+    model.delete()
+
+
+@transaction.atomic
+def registered_model_rename(*, actor, model: RegisteredModel, new_name: str) -> RegisteredModel:
+    """Rename a model (MLflow's rename); audited, AlreadyExists if the name is taken.
+    Audit entries and lineage written before keep the old name: they record history."""
+    require(actor, EDIT_MODEL)
+    check_name(new_name, field="new_name")
+    old_name = model.name
+    if new_name == old_name:
+        return model
+    model.name = new_name
+    try:
+        with transaction.atomic():
+            model.save(update_fields=["name", "updated_at"])
+    except IntegrityError:
+        raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
+    _audit(actor=actor, model_name=new_name, action=AuditAction.MODEL_RENAME, before=old_name, after=new_name)
+    return model
+
+
+@transaction.atomic
+def registered_model_tag_set(*, actor, model: RegisteredModel, key: str, value: str | None) -> RegisteredModel:
+    """Set one tag, or remove it when `value` is None, under the model's row lock so
+    concurrent writers of different tags do not undo each other."""
+    require(actor, EDIT_MODEL)
+    locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    return registered_model_update(actor=actor, model=locked, tags=_with_tag(locked.tags, key, value))
+
+
+@transaction.atomic
+def model_version_tag_set(*, actor, version: ModelVersion, key: str, value: str | None) -> ModelVersion:
+    """As `registered_model_tag_set`, for one tag of a version."""
+    require(actor, EDIT_MODEL)
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    return model_version_update(actor=actor, version=locked, tags=_with_tag(locked.tags, key, value))
+
+
+def _with_tag(tags: dict, key: str, value: str | None) -> dict:
+    if value is None:
+        return {k: v for k, v in tags.items() if k != key}
+    check_tag(key, value)
+    return {**tags, key: value}
+
+
+# --- versions --------------------------------------------------------------------------
+
+
+def model_version_create(
+    *,
+    actor,
+    model_name: str,
+    artifact: IncomingArtifact,
+    declared_format: str | None = None,
+    description: str = "",
+    params: dict | None = None,
+    metrics: dict | None = None,
+    inputs: list | None = None,
+    run_id: str = "",
+    tags: dict | None = None,
+    environment: dict | None = None,
+) -> ModelVersion:
+    """Register a new version of `model_name` (created if missing) from spooled bytes.
+
+    Order matters: validate everything, scan and inspect the artifact, store its bytes,
+    and only then insert the row, so a refused or failed upload leaves no version behind.
+    """
+    require(actor, UPLOAD)
+    check_name(model_name)
+    fields = {
+        "description": check_text(description, field="description", limit=65536),
+        "params": check_params(params),
+        "metrics": check_metrics(metrics),
+        "inputs": check_inputs(inputs),
+        "run_id": check_text(run_id, field="run_id", limit=64),
+        "tags": check_tags(tags),
+    }
+    declared_env = _check_environment(environment)
+    inspection = formats.inspect_artifact(
+        artifact.path,
+        declared_format=declared_format or None,
+        max_unpacked_bytes=settings.REGISTRY_MAX_UPLOAD_BYTES * UNPACK_FACTOR,
+    )
+    artifacts.store(artifact)
+    fields.update(_artifact_fields(artifact, inspection, declared_env))
+    version = _insert_version(actor=actor, model_name=model_name, fields=fields)
+    _record_lineage(version)
+    return version
+
+
+def _record_lineage(version: ModelVersion) -> None:
+    """inputs -> train.<model> -> the version, through lineage's ingestion (deduped,
+    folded, forwarded). The version is already committed: a lineage failure is logged,
+    never turned into a failed upload."""
+    try:
+        lineage_services.model_version_lineage_record(
+            model_name=version.model.name,
+            version=version.version,
+            inputs=version.inputs,
+            event_time=version.created_at,
+            source_run_id=version.run_id,
+        )
+    except Exception:
+        log.exception("could not record the lineage of %s", version)
+
+
+def _check_environment(environment: object) -> dict[str, str]:
+    if environment is None:
+        return {}
+    if not isinstance(environment, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in environment.items()
+    ):
+        raise InvalidParameter('environment must be a JSON object of strings, e.g. {"python": "3.11.7"}')
+    return environment
+
+
+def _artifact_fields(artifact: IncomingArtifact, inspection, declared_env: dict) -> dict:
+    found = {k: v for k, v in inspection.environment.items() if v}
+    return {
+        "artifact_sha256": artifact.sha256,
+        "artifact_size": artifact.size,
+        "artifact_format": inspection.format,
+        "flavor": inspection.flavor,
+        "serialization": inspection.serialization,
+        "estimator_class": inspection.estimator_class,
+        "trusted_types": list(inspection.trusted_types),
+        "signature": inspection.signature,
+        "input_example": inspection.input_example,
+        "environment": {**inspection.environment, **found, **declared_env},
+    }
+
+
+@transaction.atomic
+def _insert_version(*, actor, model_name: str, fields: dict) -> ModelVersion:
+    model = _model_for_new_version(actor, model_name)
+    number = model.last_version_number + 1
+    RegisteredModel.objects.filter(pk=model.pk).update(last_version_number=number, updated_at=timezone.now())
+    return ModelVersion.objects.create(model=model, version=number, created_by=_user(actor), **fields)
+
+
+def _model_for_new_version(actor, model_name: str) -> RegisteredModel:
+    """The model row, locked until commit: that lock is what makes numbers gap-free."""
+    model = RegisteredModel.objects.select_for_update().filter(name=model_name).first()
+    if model is not None:
+        return model
+    require(actor, CREATE_MODEL)
+    model, _ = RegisteredModel.objects.get_or_create(name=model_name, defaults={"created_by": _user(actor)})
+    return RegisteredModel.objects.select_for_update().get(pk=model.pk)
+
+
+def model_version_update(*, actor, version: ModelVersion, description=None, tags=None) -> ModelVersion:
+    require(actor, EDIT_MODEL)
+    if description is not None:
+        version.description = check_text(description, field="description", limit=65536)
+    if tags is not None:
+        version.tags = check_tags(tags)
+    version.save(update_fields=["description", "tags", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def model_version_delete(*, actor, version: ModelVersion, comment: str = "") -> None:
+    """Delete one version; its number is never reused (the model's counter stays)."""
+    require(actor, DELETE_MODEL)
+    _audit(
+        actor=actor,
+        model_name=version.model.name,
+        version=version.version,
+        action=AuditAction.VERSION_DELETE,
+        before=version.stage,
+        comment=comment,
+    )
+    version.delete()
+
+
+# --- promotion ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def model_version_transition_stage(
+    *, actor, version: ModelVersion, stage: str, archive_existing: bool = False, comment: str = ""
+) -> ModelVersion:
+    """Move a version to a stage; with archive_existing, the stage's other holders move
+    to Archived in the same transaction. Every change is audited."""
+    require(actor, PROMOTE)
+    target = canonical_stage(stage)
+    comment = check_text(comment, field="comment", limit=4096)
+    _lock_model(version.model_id)
+    version.refresh_from_db(fields=["stage"])
+    if archive_existing and target in (Stage.STAGING, Stage.PRODUCTION):
+        _archive_holders(actor, version, target, comment)
+    if version.stage != target:
+        _audit(
+            actor=actor,
+            model_name=version.model.name,
+            version=version.version,
+            action=AuditAction.STAGE,
+            before=version.stage,
+            after=target,
+            comment=comment,
+        )
+        version.stage = target
+        version.save(update_fields=["stage", "updated_at"])
+    return version
+
+
+def _archive_holders(actor, version: ModelVersion, stage: str, comment: str) -> None:
+    holders = ModelVersion.objects.filter(model_id=version.model_id, stage=stage).exclude(pk=version.pk)
+    for holder in holders:
+        _audit(
+            actor=actor,
+            model_name=version.model.name,
+            version=holder.version,
+            action=AuditAction.STAGE,
+            before=stage,
+            after=Stage.ARCHIVED,
+            comment=comment or f"archived by promotion of version {version.version}",
+        )
+    holders.update(stage=Stage.ARCHIVED, updated_at=timezone.now())
+
+
+def _lock_model(model_id: int) -> None:
+    """Serialise promotions of one model, so two concurrent promotions cannot both win."""
+    RegisteredModel.objects.select_for_update().filter(pk=model_id).exists()
+
+
+@transaction.atomic
+def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersion, comment: str = "") -> Alias:
+    """Point `alias` at `version` (creating or moving it)."""
+    require(actor, PROMOTE)
+    check_alias(alias)
+    if version.model_id != model.pk:
+        raise InvalidParameter(f"version {version.version} does not belong to model {model.name}")
+    _lock_model(model.pk)
+    current = Alias.objects.filter(model=model, name=alias).select_related("version").first()
+    before = current.version.version if current else ""
+    if current is None:
+        current = Alias.objects.create(model=model, name=alias, version=version)
+    elif current.version_id != version.pk:
+        current.version = version
+        current.save(update_fields=["version", "updated_at"])
+    if before != version.version:
+        _audit(
+            actor=actor,
+            model_name=model.name,
+            version=version.version,
+            action=AuditAction.ALIAS_SET,
+            before=f"{alias}@{before}" if before else "",
+            after=f"{alias}@{version.version}",
+            comment=comment,
+        )
+    return current
+
+
+@transaction.atomic
+def alias_delete(*, actor, model: RegisteredModel, alias: str, comment: str = "") -> None:
+    require(actor, PROMOTE)
+    current = Alias.objects.filter(model=model, name=alias).select_related("version").first()
+    if current is None:
+        raise NotFound(f"Registered model alias {alias} not found for model {model.name}.")
+    _audit(
+        actor=actor,
+        model_name=model.name,
+        version=current.version.version,
+        action=AuditAction.ALIAS_DELETE,
+        before=f"{alias}@{current.version.version}",
+        comment=comment,
+    )
+    current.delete()
+
+
+def _user(actor):
+    return actor if actor is not None and actor.is_authenticated else None

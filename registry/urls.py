@@ -1,0 +1,16 @@
+from django.urls import path
+
+from registry import api
+
+app_name = "registry-api"
+
+urlpatterns = [
+    path("models", api.ModelsApi.as_view(), name="models"),
+    path("models/<str:name>", api.ModelDetailApi.as_view(), name="model"),
+    path("models/<str:name>/versions", api.VersionsApi.as_view(), name="versions"),
+    path("models/<str:name>/versions/<int:version>", api.VersionDetailApi.as_view(), name="version"),
+    path("models/<str:name>/versions/<int:version>/artifact", api.ArtifactApi.as_view(), name="artifact"),
+    path("models/<str:name>/versions/<int:version>/stage", api.StageApi.as_view(), name="stage"),
+    path("models/<str:name>/aliases/<str:alias>", api.AliasApi.as_view(), name="alias"),
+    path("models/<str:name>/audit", api.AuditApi.as_view(), name="audit"),
+]

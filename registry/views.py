@@ -1,0 +1,273 @@
+"""Web UI pages for the registry (DESIGN §4). Thin: selectors to read, services to write."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from registry import artifacts, auth, charts, samples, selectors, services
+from registry.forms import AliasForm, StageForm, UploadForm
+from registry.models import AuditAction, Stage
+from registry_site.errors import NotFound, PayloadTooLarge, RegistryError
+
+
+def reader(view):
+    """Pages need the read role; anonymous visitors go to login unless reads are public."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not auth.may_read(request.user):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise PermissionDenied("You need the viewers role to read the registry.")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:  # the selectors speak the API's language; pages answer 404
+            raise Http404(exc.message) from exc
+
+    return wrapped
+
+
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied("You are not allowed to do that.")
+
+
+@reader
+def home(request):
+    return render(request, "registry/home.html", selectors.home_summary())
+
+
+@reader
+def model_list(request):
+    params = request.GET
+    stage = params.get("stage", "")
+    stage = stage if stage in Stage.values else ""
+    models = selectors.model_list(search=params.get("search", ""), tag=params.get("tag", ""), stage=stage)
+    page = Paginator(models.select_related("created_by"), 50).get_page(params.get("page"))
+    selectors.with_summaries(page.object_list)
+    context = {
+        "page": page,
+        "search": params.get("search", ""),
+        "tag": params.get("tag", ""),
+        "stage": stage,
+        "stages": Stage.values,
+    }
+    return render(request, "registry/model_list.html", context)
+
+
+@reader
+def model_detail(request, name):
+    model = selectors.with_summaries([selectors.model_get(name)])[0]
+    versions = Paginator(selectors.version_list(model), 50).get_page(request.GET.get("page"))
+    metric_names = sorted({key for v in versions.object_list for key in v.metrics})[:4]
+    context = {
+        "model": model,
+        "versions": versions,
+        "metric_names": metric_names,
+        "can_promote": request.user.has_perm(auth.PROMOTE),
+        "alias_form": AliasForm(),
+    }
+    return render(request, "registry/model_detail.html", context)
+
+
+@reader
+def version_detail(request, name, version):
+    found = selectors.version_get(name, version)
+    base = request.build_absolute_uri("/").rstrip("/")
+    context = {
+        "version": found,
+        "model": found.model,
+        "history": selectors.stage_history(found),
+        "can_promote": request.user.has_perm(auth.PROMOTE),
+        "stage_form": StageForm(initial={"stage": found.stage}),
+        "alias_form": AliasForm(),
+        "curl_pinned": samples.curl_command(base, found, pinned=True),
+        "curl_latest": samples.curl_command(base, found, pinned=False),
+    }
+    return render(request, "registry/version_detail.html", context)
+
+
+@reader
+def compare(request, name):
+    model = selectors.model_get(name)
+    numbers = sorted({int(v) for v in request.GET.getlist("v") if v.isdigit()})
+    versions = selectors.versions_by_number(model, numbers)
+    only_differences = request.GET.get("diff") == "1"
+    context = {
+        "model": model,
+        "versions": versions,
+        "all_versions": list(model.versions.order_by("-version").values_list("version", flat=True)[:200]),
+        "selected": numbers,
+        "only_differences": only_differences,
+        "params": charts.side_by_side(versions, "params", only_differences),
+        "metrics": charts.side_by_side(versions, "metrics", only_differences),
+        "signature": charts.signature_rows(versions, only_differences),
+        "metric_charts": charts.metric_charts(versions),
+    }
+    return render(request, "registry/compare.html", context)
+
+
+@reader
+def audit(request):
+    params = request.GET
+    entries = selectors.audit_list(
+        model=params.get("model", ""), actor=params.get("actor", ""), action=params.get("action", "")
+    )
+    page = Paginator(entries, 50).get_page(params.get("page"))
+    context = {"page": page, "filters": params, "actions": AuditAction.choices}
+    return render(request, "registry/audit.html", context)
+
+
+# --- promotion: every change goes through a confirmation page --------------------------
+
+
+@require_POST
+@reader
+def change_stage(request, name, version):
+    _require(request, auth.PROMOTE)
+    found = selectors.version_get(name, version)
+    form = StageForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data["stage"]:
+        messages.error(request, "Choose a stage.")
+        return redirect(_version_url(found))
+    data = form.cleaned_data
+    if "confirm" not in request.POST:
+        holders = found.model.versions.filter(stage=data["stage"]).exclude(pk=found.pk)
+        return render(
+            request,
+            "registry/confirm.html",
+            {
+                "title": f"Move version {found.version} from {found.stage} to {data['stage']}?",
+                "version": found,
+                "form": form,
+                "action": request.path,
+                "archived": list(holders)
+                if data["archive_existing"] and data["stage"] in (Stage.STAGING, Stage.PRODUCTION)
+                else [],
+            },
+        )
+    return _apply(
+        request,
+        found,
+        lambda: services.model_version_transition_stage(actor=request.user, version=found, **data),
+        f"Version {found.version} is now {data['stage']}.",
+    )
+
+
+@require_POST
+@reader
+def set_alias(request, name, version):
+    _require(request, auth.PROMOTE)
+    found = selectors.version_get(name, version)
+    form = AliasForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect(_version_url(found))
+    if "confirm" not in request.POST:
+        return render(
+            request,
+            "registry/confirm.html",
+            {
+                "title": f"Point alias {form.cleaned_data['alias']} at version {found.version}?",
+                "version": found,
+                "form": form,
+                "action": request.path,
+                "archived": [],
+            },
+        )
+    return _apply(
+        request,
+        found,
+        lambda: services.alias_set(actor=request.user, model=found.model, version=found, **form.cleaned_data),
+        f"{form.cleaned_data['alias']} now points at version {found.version}.",
+    )
+
+
+@require_POST
+@reader
+def delete_alias(request, name, alias):
+    _require(request, auth.PROMOTE)
+    model = selectors.model_get(name)
+    current = selectors.alias_get(model, alias)
+    if "confirm" not in request.POST:
+        return render(
+            request,
+            "registry/confirm.html",
+            {
+                "title": f"Remove alias {alias} (now on version {current.version.version})?",
+                "version": current.version,
+                "form": AliasForm(initial={"alias": alias}),
+                "action": request.path,
+                "archived": [],
+            },
+        )
+    return _apply(
+        request,
+        current.version,
+        lambda: services.alias_delete(
+            actor=request.user, model=model, alias=alias, comment=request.POST.get("comment", "")
+        ),
+        f"Alias {alias} removed.",
+    )
+
+
+def _apply(request, version, change, success: str):
+    try:
+        change()
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect(_version_url(version))
+
+
+def _version_url(version) -> str:
+    return f"/models/{version.model.name}/versions/{version.version}/"
+
+
+# --- upload --------------------------------------------------------------------------
+
+
+@csrf_exempt
+def upload(request):
+    # The upload handler must be set before anything (CSRF included) reads the body.
+    if request.method == "POST":
+        request.upload_handlers = [artifacts.ArtifactUploadHandler(request)]
+    try:
+        return _upload(request)
+    except PayloadTooLarge as exc:  # raised while the body is read; nothing was stored
+        form = UploadForm()
+        form.add_error(None, exc.message)
+        return render(request, "registry/upload.html", {"form": form}, status=413)
+
+
+@csrf_protect
+@reader
+def _upload(request):
+    _require(request, auth.UPLOAD)
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"name": request.GET.get("model", "")})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        uploaded = data.pop("file")
+        try:
+            version = services.model_version_create(
+                actor=request.user,
+                model_name=data.pop("name"),
+                artifact=artifacts.incoming_from_upload(uploaded),
+                **data,
+            )
+        except RegistryError as exc:
+            form.add_error("file" if exc.status in (413, 422) else None, exc.message)
+        else:
+            messages.success(request, f"Registered version {version.version}: the scan found nothing unsafe.")
+            return redirect(_version_url(version))
+    return render(request, "registry/upload.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,158 @@
+"""One error family for every app, and the one place that turns errors into HTTP.
+
+Services raise `RegistryError` subclasses; the API exception handler below and the
+plain-Django views (serving, MLflow dialect) render them as `{"error_code", "message"}`.
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base of every error a client can cause or be told about."""
+
+    status = 400
+    code = "INVALID_PARAMETER_VALUE"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def as_dict(self) -> dict:
+        body = {"error_code": self.code, "message": self.message}
+        body.update(self.details)
+        return body
+
+
+class InvalidParameter(RegistryError):
+    status = 400
+    code = "INVALID_PARAMETER_VALUE"
+
+
+class Forbidden(RegistryError):
+    status = 403
+    code = "PERMISSION_DENIED"
+
+
+class NotFound(RegistryError):
+    status = 404
+    code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class AlreadyExists(RegistryError):
+    status = 409
+    code = "RESOURCE_ALREADY_EXISTS"
+
+
+class PayloadTooLarge(RegistryError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class RefusedContent(RegistryError):
+    """The bytes were understood and refused: unsafe imports, bad archive, unknown format."""
+
+    status = 422
+    code = "REFUSED_CONTENT"
+
+
+class IntegrityFailure(RegistryError):
+    """Stored bytes no longer match their recorded sha256: never deserialize them."""
+
+    status = 500
+    code = "ARTIFACT_INTEGRITY_ERROR"
+
+
+class StorageUnavailable(RegistryError):
+    status = 503
+    code = "TEMPORARILY_UNAVAILABLE"
+
+
+# --- rendering ---------------------------------------------------------------------
+
+_DRF_CODES = {
+    400: "INVALID_PARAMETER_VALUE",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def _flatten(detail, prefix: str = "") -> list[str]:
+    """DRF validation details as "field: message" lines, nested fields dotted."""
+    if isinstance(detail, dict):
+        lines = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            lines += _flatten(value, f"{prefix}{name}." if name else prefix)
+        return lines
+    if isinstance(detail, list):
+        return [line for item in detail for line in _flatten(item, prefix)]
+    field = prefix.rstrip(".")
+    return [f"{field}: {detail}" if field else str(detail)]
+
+
+def error_response_body(exc: Exception) -> tuple[int, dict] | None:
+    """(status, body) for any error we know how to explain, else None."""
+    from django.core.exceptions import PermissionDenied, RequestDataTooBig
+    from django.http import Http404
+    from rest_framework import exceptions
+
+    if isinstance(exc, RegistryError):
+        return exc.status, exc.as_dict()
+    if isinstance(exc, RequestDataTooBig):
+        return 413, {"error_code": "PAYLOAD_TOO_LARGE", "message": str(exc)}
+    if isinstance(exc, Http404):
+        return 404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": str(exc) or "Not found."}
+    if isinstance(exc, PermissionDenied):
+        return 403, {"error_code": "PERMISSION_DENIED", "message": str(exc) or "Not allowed."}
+    if isinstance(exc, exceptions.APIException):
+        status = 401 if isinstance(exc, exceptions.NotAuthenticated) else exc.status_code
+        message = "; ".join(_flatten(exc.detail)) if isinstance(exc, exceptions.ValidationError) else str(exc.detail)
+        if isinstance(exc, exceptions.ParseError):
+            return 400, {"error_code": "MALFORMED_REQUEST", "message": message}
+        return status, {"error_code": _DRF_CODES.get(status, "ERROR"), "message": message}
+    return None
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every API error has the same JSON shape."""
+    from rest_framework.response import Response
+
+    known = error_response_body(exc)
+    if known is None:
+        return None  # a real bug: let Django log it and answer 500
+    status, body = known
+    response = Response(body, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Token realm="api", Bearer realm="api", Basic realm="api"'
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith(("/api/", "/ajax-api/", "/model/"))
+
+
+def handler404(request, exception=None):
+    """JSON 404 under the API prefixes (the MLflow client falls back only on that)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if _wants_json(request):
+        body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint at {request.path}"}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if _wants_json(request):
+        body = {"error_code": "INTERNAL_ERROR", "message": "The server failed; see its log."}
+        return JsonResponse(body, status=500)
+    return server_error(request)

@@ -1,0 +1,248 @@
+"""Settings, all from environment variables (see .env.example).
+
+Typed helpers read each variable; a bad value stops start-up with a message that
+names the variable, so a misconfigured replica never starts half-working.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config as BotoConfig
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+    return value in _TRUE
+
+
+def envint(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (DEBUG only)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "registry",
+    "lineage",
+    "serving",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "registry_site.urls"
+WSGI_APPLICATION = "registry_site.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "registry_site" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    try:
+        config = dj_database_url.parse(url, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60))
+    except Exception as exc:  # dj-database-url raises several types for bad URLs
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE makes concurrent writers queue instead of failing on lock upgrade.
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
+        config["CONN_MAX_AGE"] = 0
+    return config
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'registry.sqlite3'}"
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Artifact storage: one setting picks the folder or the S3 bucket; nothing else changes.
+ARTIFACTS_URL = os.environ.get("ARTIFACTS_URL") or (VAR_DIR / "artifacts").as_uri()
+
+
+def _s3_transfer_config() -> TransferConfig:
+    """Parallel multipart uploads with few parts held in memory at once: the storage
+    API hands boto3 a file object, whose parts s3transfer buffers in memory (10 by
+    default) when uploads go through a file object; 8 MiB parts, 10 at a time, as boto3."""
+    config = TransferConfig(multipart_threshold=8 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=10)
+    config.max_in_memory_upload_chunks = 6
+    return config
+
+
+def _artifact_storage(url: str) -> dict:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return {
+            "BACKEND": "registry.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": parsed.path, "directory_permissions_mode": 0o750},
+        }
+    if parsed.scheme == "s3" and parsed.netloc:
+        options = {
+            "bucket_name": parsed.netloc,
+            "location": parsed.path.strip("/"),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_DEFAULT_REGION") or None,
+            "file_overwrite": True,  # keys are content hashes: same key, same bytes
+            "default_acl": None,
+            "querystring_expire": envint("ARTIFACTS_PRESIGN_SECONDS", 300, minimum=1),
+            "max_memory_size": 8 * 1024 * 1024,
+            "transfer_config": _s3_transfer_config(),
+            # Few quick retries, so an unreachable endpoint answers 503 in seconds.
+            "client_config": BotoConfig(
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+                signature_version="s3v4",
+            ),
+        }
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    raise ImproperlyConfigured(f"ARTIFACTS_URL must be file:///path or s3://bucket/prefix, not {url!r}")
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "artifacts": _artifact_storage(ARTIFACTS_URL),
+}
+# Off by default: a presigned URL names the S3 endpoint, which clients may not reach.
+ARTIFACTS_REDIRECT_DOWNLOADS = envbool("ARTIFACTS_REDIRECT_DOWNLOADS", False)
+
+REGISTRY_PUBLIC_READ = envbool("REGISTRY_PUBLIC_READ", False)
+REGISTRY_MAX_UPLOAD_BYTES = envint("REGISTRY_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
+SERVING_CACHE_MAX_MODELS = envint("SERVING_CACHE_MAX_MODELS", 16, minimum=1)
+SERVING_MAX_BODY_BYTES = envint("SERVING_MAX_BODY_BYTES", 50 * 1024**2, minimum=1)
+OPENLINEAGE_URL = os.environ.get("OPENLINEAGE_URL", "")
+OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
+# Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
+LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
+
+# Uploads always spool to disk, never to memory: the artifact handler hashes while it writes.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "registry_site" / "static"]
+
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registry.auth.TokenAuthentication",
+        "registry.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["registry.auth.CanRead"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "registry_site.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Model registry API",
+    "DESCRIPTION": "Registered models, versions, stages, aliases, artifacts and audit.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Assets from the installed sidecar package: nothing is loaded from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

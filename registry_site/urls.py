@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from lineage import urls as lineage_urls
+
+urlpatterns = [
+    path("", include("serving.urls")),  # first: invocations are the hot path
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("registry.urls")),
+    path("api/v1/", include((lineage_urls.api_urlpatterns, "lineage-api"))),
+    path("lineage/", include("lineage.urls")),
+    path("", include("registry.mlflow.urls")),
+    path("", include("registry.ui_urls")),
+]
+
+handler404 = "registry_site.errors.handler404"
+handler500 = "registry_site.errors.handler500"

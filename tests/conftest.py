@@ -1,0 +1,139 @@
+"""Shared fixtures: named users with roles, token clients, isolated artifact stores,
+and an S3-compatible server (moto's server mode on 127.0.0.1) for the S3 tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def _user(username: str, *roles: str) -> User:
+    user = User.objects.create_user(username, f"{username}@example.com", f"{username}-password-1")
+    user.groups.add(*Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    """Alice trains models: she uploads."""
+    return _user("alice", "uploaders")
+
+
+@pytest.fixture
+def bob(db):
+    """Bob reviews: he may read."""
+    return _user("bob", "viewers")
+
+
+@pytest.fixture
+def carol(db):
+    """Carol approves releases: she promotes."""
+    return _user("carol", "promoters")
+
+
+@pytest.fixture
+def charlie(db):
+    """Charlie has an account and no role."""
+    return _user("charlie")
+
+
+@pytest.fixture
+def as_alice(alice):
+    return client_for(alice)
+
+
+@pytest.fixture
+def as_bob(bob):
+    return client_for(bob)
+
+
+@pytest.fixture
+def as_carol(carol):
+    return client_for(carol)
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()
+
+
+# --- artifact stores ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def artifact_store(settings, tmp_path):
+    """Each test gets its own empty store of the configured kind (folder or S3 prefix)."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
+    os.makedirs(settings.FILE_UPLOAD_TEMP_DIR)
+    configured = settings.STORAGES["artifacts"]
+    if configured["BACKEND"].endswith("S3Storage"):
+        options = configured["OPTIONS"]
+        _ensure_bucket(options["endpoint_url"], options["bucket_name"])
+        store = s3_storage_config(options["endpoint_url"], options["bucket_name"], f"test-{uuid.uuid4().hex}")
+    else:
+        store = {"BACKEND": configured["BACKEND"], "OPTIONS": {"location": str(tmp_path / "artifacts")}}
+    settings.STORAGES = {**settings.STORAGES, "artifacts": store}
+    return store
+
+
+def _ensure_bucket(endpoint: str | None, bucket: str) -> None:
+    client = s3_client(endpoint)
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        client.create_bucket(Bucket=bucket)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-protocol server over HTTP on 127.0.0.1 (moto's server mode)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(settings, s3_endpoint, tmp_path):
+    """Switch this test's artifact store to a fresh bucket on the S3 server."""
+    bucket = f"artifacts-{uuid.uuid4().hex[:12]}"
+    s3_client(s3_endpoint).create_bucket(Bucket=bucket)
+    settings.STORAGES = {**settings.STORAGES, "artifacts": s3_storage_config(s3_endpoint, bucket, "registry")}
+    return {"endpoint": s3_endpoint, "bucket": bucket, "prefix": "registry"}
+
+
+# --- models to upload -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def iris():
+    data = load_iris(as_frame=True)
+    return data.data, data.target
+
+
+@pytest.fixture(scope="session")
+def iris_model(iris):
+    X, y = iris
+    return LogisticRegression(max_iter=500).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def iris_joblib(iris_model) -> bytes:
+    return joblib_bytes(iris_model)

@@ -1,0 +1,84 @@
+"""Helpers the tests share: token clients, artifact-store inspection and uploads.
+
+A plain module (not conftest.py) so every test package imports the same one: with
+several conftest.py files, `from kit import ...` would find whichever loaded first."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+from urllib.parse import urlparse
+
+import boto3
+import joblib
+from django.conf import settings
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+def client_for(user: User | None, keyword: str = "Token") -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
+    return client
+
+
+def s3_client(endpoint: str | None):
+    return boto3.client("s3", endpoint_url=endpoint, region_name=os.environ["AWS_DEFAULT_REGION"])
+
+
+def s3_storage_config(endpoint: str | None, bucket: str, prefix: str) -> dict:
+    options = dict(settings.STORAGES["artifacts"].get("OPTIONS", {}))
+    if "bucket_name" not in options:  # configured for a folder: borrow the S3 options shape
+        from registry_site.settings import _artifact_storage
+
+        options = _artifact_storage(f"s3://{bucket}/{prefix}")["OPTIONS"]
+    options.update(bucket_name=bucket, location=prefix, endpoint_url=endpoint)
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stored_objects(store: dict) -> dict[str, bytes]:
+    """Every object in the test's artifact store, by key: what is really there."""
+    options = store["OPTIONS"]
+    if "bucket_name" in options:
+        client = s3_client(options["endpoint_url"])
+        listing = client.list_objects_v2(Bucket=options["bucket_name"], Prefix=options["location"])
+        return {
+            o["Key"]: client.get_object(Bucket=options["bucket_name"], Key=o["Key"])["Body"].read()
+            for o in listing.get("Contents", [])
+        }
+    root = options["location"]
+    found = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as fh:
+                found[os.path.relpath(path, root)] = fh.read()
+    return found
+
+
+def is_postgres() -> bool:
+    return urlparse(settings.DATABASE_URL).scheme.startswith("postgres")
+
+
+def joblib_bytes(estimator) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(estimator, buffer)
+    return buffer.getvalue()
+
+
+def upload(client, name: str, content: bytes, **fields):
+    """POST a version the way curl -F does."""
+    payload = {"file": io.BytesIO(content)}
+    payload["file"].name = fields.pop("filename", "model.joblib")
+    payload.update(fields)
+    return client.post(f"/api/v1/models/{name}/versions", payload, format="multipart")

@@ -1,0 +1,93 @@
+"""A reviewer's path through the UI in a real browser, against a live server."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from registry import artifacts, services
+from registry.models import AuditEntry, ModelVersion
+
+# serialized_rollback restores the roles that migrations created, which a flush would wipe.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+PASSWORD = "reviewer-password-1"
+
+
+@pytest.fixture
+def reviewer(db):
+    user = User.objects.create_user("rita", password=PASSWORD)
+    user.groups.add(*Group.objects.filter(name__in=["viewers", "promoters"]))
+    return user
+
+
+@pytest.fixture
+def registered(iris, iris_model, tmp_path):
+    """iris-classifier v1 and v2 with different metrics, and a second model."""
+    import io
+
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = iris
+    for name, model, accuracy in (
+        ("iris-classifier", iris_model, 0.93),
+        ("iris-classifier", LogisticRegression(C=0.1, max_iter=500).fit(X, y), 0.96),
+        ("wine-quality", iris_model, 0.88),
+    ):
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        buffer.seek(0)
+        with artifacts.spooled(buffer) as artifact:
+            services.model_version_create(
+                actor=None,
+                model_name=name,
+                artifact=artifact,
+                metrics={"accuracy": accuracy},
+                params={"C": model.C},
+                inputs=["s3://datasets/iris/train.csv"],
+            )
+
+
+def log_in(page, live_server, next_path="/models/"):
+    page.goto(f"{live_server.url}{next_path}")
+    page.fill("#id_username", "rita")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_a_reviewer_logs_in_searches_and_opens_a_model(page, live_server, reviewer, registered):
+    log_in(page, live_server)
+    page.fill("input[name=search]", "iris")
+    page.click("button:has-text('Filter')")
+
+    assert page.locator("table.models tbody tr").count() == 1
+    page.click("text=iris-classifier")
+    assert page.locator("h1").inner_text() == "iris-classifier"
+    assert page.locator("table.versions tbody tr").count() == 2
+
+
+def test_a_reviewer_compares_two_versions(page, live_server, reviewer, registered):
+    log_in(page, live_server, "/models/iris-classifier/")
+    page.check("input[name=v][value='1']")
+    page.check("input[name=v][value='2']")
+    page.click("button:has-text('Compare selected')")
+
+    assert "/compare/" in page.url
+    row = page.locator("table.compare tr.diff", has_text="accuracy")
+    assert row.locator("td").all_inner_texts() == ["0.93", "0.96"]
+    assert page.locator("svg.metric-chart circle").count() == 2
+
+
+def test_a_promoter_promotes_with_a_comment_and_finds_it_in_the_audit_log(page, live_server, reviewer, registered):
+    log_in(page, live_server, "/models/iris-classifier/versions/2/")
+    page.select_option("select[name=stage]", "Production")
+    page.fill("textarea[name=comment]", "higher accuracy on the holdout")
+    page.click("button:has-text('Change stage')")
+    assert "Move version 2 from None to Production?" in page.locator("h1").inner_text()
+    page.click("button:has-text('Confirm')")
+
+    assert page.locator(".messages").inner_text() == "Version 2 is now Production."
+    assert ModelVersion.objects.get(model__name="iris-classifier", version=2).stage == "Production"
+    page.click("nav >> text=Audit")
+    first = page.locator("table.audit tbody tr").first
+    assert "higher accuracy on the holdout" in first.inner_text()
+    assert "rita" in first.inner_text()
+    assert AuditEntry.objects.get().comment == "higher accuracy on the holdout"

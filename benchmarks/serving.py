@@ -41,7 +41,7 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MLFLOW_VENV = ROOT / "benchmarks" / ".mlflow-venv"
-MLFLOW_VERSION = "3.18.0"
+MLFLOW_VERSION = "3.17.2"
 FEATURES = 20
 ROW_COUNTS = (1, 100)
 CONCURRENCIES = (1, 8)

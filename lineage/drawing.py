@@ -8,9 +8,10 @@ from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 
-from lineage.graph import Graph, node_id
+from lineage.graph import Graph, lineage_graph, node_id
 from lineage.layout import Box, EdgePath, layered_layout
 from lineage.models import Dataset, Job
+from registry_site.errors import NotFound
 
 LABEL_CHARS = 28
 # Pages stay readable up to a few hundred nodes; the nearest ones are drawn first.
@@ -58,6 +59,15 @@ def draw(graph: Graph) -> Drawing:
     nodes = [_drawn(graph.node(key), layout.boxes[key], key in graph.start) for key in shown]
     paths = [EdgePath(node_id(graph.node(e.origin)), node_id(graph.node(e.destination)), e.d) for e in layout.edges]
     return Drawing(nodes, paths, layout.width, layout.height, hidden=len(keys) - len(shown))
+
+
+def neighbourhood(node: str, depth: int = 2) -> Drawing | None:
+    """The drawing within `depth` edges of `node`, or None while it has no lineage
+    (a version registered without input datasets, say)."""
+    try:
+        return draw(lineage_graph(node, depth=depth))
+    except NotFound:
+        return None
 
 
 def _drawn(node: Dataset | Job, box: Box, is_start: bool) -> DrawnNode:

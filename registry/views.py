@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from lineage import drawing
 from registry import artifacts, auth, charts, samples, selectors, services
 from registry.forms import AliasForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
@@ -92,7 +93,10 @@ def version_detail(request, name, version):
         "alias_form": AliasForm(),
         "curl_pinned": samples.curl_command(base, found, pinned=True),
         "curl_latest": samples.curl_command(base, found, pinned=False),
+        "lineage_node": f"model:{found.model.name}:{found.version}",
     }
+    context["drawing"] = drawing.neighbourhood(context["lineage_node"], depth=2)
+    context["lineage_params"] = {"node": context["lineage_node"]}  # what the SVG's label names
     return render(request, "registry/version_detail.html", context)
 
 

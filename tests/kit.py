@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
+import xml.etree.ElementTree as ET
 from urllib.parse import urlparse
 
 import boto3
@@ -82,3 +84,39 @@ def upload(client, name: str, content: bytes, **fields):
     payload["file"].name = fields.pop("filename", "model.joblib")
     payload.update(fields)
     return client.post(f"/api/v1/models/{name}/versions", payload, format="multipart")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_of(response) -> ET.Element:
+    assert response.status_code == 200, response.content[:500]
+    found = re.search(rb"<svg.*?</svg>", response.content, re.S)
+    assert found, "no SVG in the page"
+    return ET.fromstring(found.group(0))
+
+
+def nodes_and_edges(svg: ET.Element) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """{node id: link} for each node group, and (origin, destination) for each edge."""
+    links = {}
+    for link in svg.iter(f"{SVG}a"):
+        for group in link.iter(f"{SVG}g"):
+            if "node" in group.get("class", "").split():
+                links[group.get("data-node-id")] = link.get("href")
+    edges = [
+        (p.get("data-origin"), p.get("data-destination")) for p in svg.iter(f"{SVG}path") if p.get("class") == "edge"
+    ]
+    return links, edges
+
+
+def grant_roles() -> None:
+    """Make sure the role groups exist with their permissions.
+
+    Browser tests need this: Playwright runs them in a greenlet with its own context, where
+    Django's connection object lacks the serialized copy that serialized_rollback restores,
+    so an earlier transactional test's flush can leave the groups table empty."""
+    from lineage import roles as lineage_roles
+    from registry import roles as registry_roles
+
+    registry_roles.grant("registry", registry_roles.ROLES)
+    registry_roles.grant("lineage", lineage_roles.ROLES)

@@ -3,14 +3,11 @@ JavaScript, no CDN), every node a link to its page, with depth, direction and se
 
 import json
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 from lineagekit import dataset, facet, job_step, post, run_event, schema
 
-from kit import client_for, upload
-
-SVG = "{http://www.w3.org/2000/svg}"
+from kit import SVG, client_for, nodes_and_edges, svg_of, upload
 
 
 @pytest.fixture
@@ -24,26 +21,6 @@ def browser(bob):
     client = client_for(None)
     client.force_login(bob)
     return client
-
-
-def svg_of(response) -> ET.Element:
-    assert response.status_code == 200, response.content[:500]
-    found = re.search(rb"<svg.*?</svg>", response.content, re.S)
-    assert found, "no SVG in the page"
-    return ET.fromstring(found.group(0))
-
-
-def nodes_and_edges(svg: ET.Element) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """{node id: link} for each node group, and (origin, destination) for each edge."""
-    links = {}
-    for link in svg.iter(f"{SVG}a"):
-        for group in link.iter(f"{SVG}g"):
-            if "node" in group.get("class", "").split():
-                links[group.get("data-node-id")] = link.get("href")
-    edges = [
-        (p.get("data-origin"), p.get("data-destination")) for p in svg.iter(f"{SVG}path") if p.get("class") == "edge"
-    ]
-    return links, edges
 
 
 def test_the_page_draws_one_svg_element_per_node_and_per_edge(chain, browser):

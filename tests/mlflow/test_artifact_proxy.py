@@ -15,16 +15,6 @@ from kit import client_for, stored_objects
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 
 
-@pytest.fixture
-def trina(db):
-    return trainer()
-
-
-@pytest.fixture
-def as_trina(trina):
-    return client_for(trina, keyword="Bearer")
-
-
 @pytest.fixture(params=["configured", "s3"])
 def store(request, settings):
     """The test's artifact store: the configured one, and a bucket on the S3 server."""

@@ -69,7 +69,9 @@ def test_the_issue_script_runs_unchanged(trina, tmp_path, monkeypatch, script):
 
 
 @pytest.mark.django_db(**LIVE)
-def test_the_registered_version_shows_its_run_params_and_metric_in_the_native_api(trina, tmp_path, monkeypatch):
+def test_the_registered_version_shows_its_run_params_and_metric_in_the_native_api_and_the_ui(
+    trina, tmp_path, monkeypatch, client
+):
     ran = run_script(SCRIPT, tmp_path, monkeypatch)
 
     response = client_for(trina).get("/api/v1/models/fraud-detector/versions/1")
@@ -84,6 +86,11 @@ def test_the_registered_version_shows_its_run_params_and_metric_in_the_native_ap
     assert body["artifact"]["format"] == "mlflow"
     assert body["artifact"]["serialization"] == "skops"
     assert [column["name"] for column in body["signature"]["inputs"]] == [f"f{i}" for i in range(6)]
+    client.force_login(trina)
+    page = client.get("/models/fraud-detector/versions/1/").content.decode()
+    assert "<th>n_estimators</th>" in page and "<th>max_depth</th>" in page
+    assert f'<th>f1</th><td class="mono">{body["metrics"]["f1"]}</td>' in page
+    assert ran["run"].info.run_id in page
 
 
 @pytest.mark.django_db(**LIVE)

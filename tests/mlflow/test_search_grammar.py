@@ -4,25 +4,13 @@ prompt clause the client adds to every registered-model search."""
 from __future__ import annotations
 
 import pytest
-from mlflowkit import native_version, trainer
+from mlflowkit import native_version
 
 from registry.models import ModelVersion, RegisteredModel
 from registry.services import model_version_tag_set
 
-from kit import client_for
-
 API = "/api/2.0/mlflow"
 PROMPT_CLAUSE = "tag.`mlflow.prompt.is_prompt` != 'true'"
-
-
-@pytest.fixture
-def trina(db):
-    return trainer()
-
-
-@pytest.fixture
-def as_trina(trina):
-    return client_for(trina, keyword="Bearer")
 
 
 @pytest.fixture

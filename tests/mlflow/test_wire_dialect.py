@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from mlflowkit import native_version, trainer
-
-from kit import client_for
+from mlflowkit import native_version
 
 API = "/api/2.0/mlflow"
-
-
-@pytest.fixture
-def trina(db):
-    return trainer()
-
-
-@pytest.fixture
-def as_trina(trina):
-    return client_for(trina, keyword="Bearer")
 
 
 @pytest.fixture

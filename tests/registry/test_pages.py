@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from registry.models import Alias, AuditEntry, ModelVersion, RegisteredModel
 
-from kit import upload
+from kit import nodes_and_edges, svg_of, upload
 
 
 @pytest.fixture
@@ -279,3 +279,22 @@ def test_the_model_list_and_a_model_page_run_a_constant_number_of_queries(client
 
     assert listing.status_code == 200 and b"model-0100" in listing.content
     assert page.status_code == 200 and b"v10" in page.content
+
+
+def test_the_version_page_draws_its_lineage_neighbourhood(client, bob, registry):
+    response = logged_in(client, bob).get("/models/iris/versions/3/")
+
+    links, edges = nodes_and_edges(svg_of(response))
+    assert set(links) == {"model:iris:3", "job:model-registry:train.iris", "dataset:s3://data:iris.csv"}
+    assert ("dataset:s3://data:iris.csv", "job:model-registry:train.iris") in edges
+    assert ("job:model-registry:train.iris", "model:iris:3") in edges
+    assert links["dataset:s3://data:iris.csv"].startswith("/lineage/dataset/")
+
+
+def test_a_version_without_input_datasets_shows_only_its_training_job(client, bob, as_alice, iris_joblib):
+    upload(as_alice, "bare", iris_joblib)
+
+    links, edges = nodes_and_edges(svg_of(logged_in(client, bob).get("/models/bare/versions/1/")))
+
+    assert set(links) == {"model:bare:1", "job:model-registry:train.bare"}
+    assert edges == [("job:model-registry:train.bare", "model:bare:1")]

@@ -6,13 +6,16 @@ from django.contrib.auth.models import Group, User
 from registry import artifacts, services
 from registry.models import AuditEntry, ModelVersion
 
-# serialized_rollback restores the roles that migrations created, which a flush would wipe.
+from kit import grant_roles
+
+# A live server needs real commits; the roles are granted again by `reviewer` (see grant_roles).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PASSWORD = "reviewer-password-1"
 
 
 @pytest.fixture
 def reviewer(db):
+    grant_roles()
     user = User.objects.create_user("rita", password=PASSWORD)
     user.groups.add(*Group.objects.filter(name__in=["viewers", "promoters"]))
     return user
@@ -74,6 +77,23 @@ def test_a_reviewer_compares_two_versions(page, live_server, reviewer, registere
     row = page.locator("table.compare tr.diff", has_text="accuracy")
     assert row.locator("td").all_inner_texts() == ["0.93", "0.96"]
     assert page.locator("svg.metric-chart circle").count() == 2
+
+
+def test_a_reviewer_opens_the_lineage_view_and_clicks_through_to_a_dataset(page, live_server, reviewer, registered):
+    log_in(page, live_server, "/models/iris-classifier/versions/2/")
+    assert page.locator("svg.lineage-graph g.node").count() == 3  # the version's neighbourhood
+    page.click("text=Explore the lineage")
+
+    assert "/lineage/" in page.url
+    assert (
+        page.locator("svg.lineage-graph g.node.job").get_attribute("data-node-id")
+        == "job:model-registry:train.iris-classifier"
+    )
+    page.click("svg.lineage-graph g.node.dataset")
+
+    assert "/lineage/dataset/" in page.url
+    assert page.locator("h1").inner_text() == "iris/train.csv"
+    assert "s3://datasets" in page.locator("section.card").first.inner_text()
 
 
 def test_a_promoter_promotes_with_a_comment_and_finds_it_in_the_audit_log(page, live_server, reviewer, registered):

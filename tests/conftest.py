@@ -72,6 +72,16 @@ def anonymous():
     return APIClient()
 
 
+# --- ONNX ----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def onnx_compiled_before_the_upload_answers(settings):
+    """No background threads in tests: each upload's compilation is done (and its
+    outcome recorded) by the time the upload answers."""
+    settings.ONNX_COMPILE_IN_BACKGROUND = False
+
+
 # --- artifact stores ------------------------------------------------------------------
 
 

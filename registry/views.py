@@ -92,6 +92,7 @@ def version_detail(request, name, version):
         "alias_form": AliasForm(),
         "curl_pinned": samples.curl_command(base, found, pinned=True),
         "curl_latest": samples.curl_command(base, found, pinned=False),
+        "onnx": selectors.onnx_state(found),
     }
     return render(request, "registry/version_detail.html", context)
 

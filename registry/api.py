@@ -52,6 +52,7 @@ class VersionOut(serializers.Serializer):
     metrics = serializers.DictField()
     inputs = serializers.ListField(child=serializers.DictField())
     run_id = serializers.CharField()
+    onnx = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -67,6 +68,10 @@ class VersionOut(serializers.Serializer):
             "serialization": version.serialization,
             "download_url": f"/api/v1/models/{version.model.name}/versions/{version.version}/artifact",
         }
+
+    def get_onnx(self, version) -> dict:
+        """runtime (what answers by default), status, reason, equivalence, latency_ms."""
+        return selectors.onnx_state(version)
 
     def get_created_by(self, version) -> str | None:
         return _username(version.created_by)

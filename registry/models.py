@@ -291,3 +291,45 @@ class VersionSource(models.Model):
 
     def __str__(self) -> str:
         return self.source
+
+
+# --- ONNX: a version compiled for ONNX Runtime, served only once proven equivalent --------
+
+
+class OnnxStatus(models.TextChoices):
+    PENDING = "pending", "Compiling"
+    CONVERTED = "converted", "Converted"  # outputs matched: ONNX Runtime serves it
+    UNSUPPORTED = "unsupported", "Not convertible"  # skl2onnx refused the estimator
+    MISMATCH = "mismatch", "Rejected: outputs differ"  # never served
+    FAILED = "failed", "Failed"  # anything else (store down, runtime error): never served
+
+
+class OnnxCompilation(models.Model):
+    """The ONNX form of a version and the evidence for serving it.
+
+    The ONNX bytes are content-addressed in the artifact store like the original's and
+    verified at every load. A row that is not CONVERTED is never served; it says why.
+    """
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="onnx")
+    status = models.CharField(max_length=16, choices=OnnxStatus.choices, default=OnnxStatus.PENDING)
+    reason = models.TextField(blank=True, default="")
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    size = models.BigIntegerField(null=True, blank=True)
+    # The equivalence check: rows, where they came from, worst differences, tolerance.
+    equivalence = models.JSONField(default=dict, blank=True)
+    # Median milliseconds per call: {"sklearn": {"1": ms, "100": ms}, "onnx": {...}}.
+    latency_ms = models.JSONField(default=dict, blank=True)
+    # skl2onnx, onnx and onnxruntime versions, input tensor type, opset.
+    converter = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "ONNX compilation"
+
+    def __str__(self) -> str:
+        return f"{self.version} ONNX {self.status}"
+
+    @property
+    def served(self) -> bool:
+        return self.status == OnnxStatus.CONVERTED and bool(self.sha256)

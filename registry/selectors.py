@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from registry.models import (
@@ -31,7 +32,7 @@ def model_get(name: str) -> RegisteredModel:
 def version_get(name: str, version: int | str) -> ModelVersion:
     number = _version_number(version)
     found = (
-        ModelVersion.objects.select_related("model", "created_by")
+        ModelVersion.objects.select_related("model", "created_by", "onnx")
         .prefetch_related("aliases")
         .filter(model__name=name, version=number)
         .first()
@@ -92,7 +93,7 @@ def _versions(condition: Q) -> list[ModelVersion]:
 
 
 def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVersion]:
-    versions = model.versions.select_related("model", "created_by").prefetch_related(
+    versions = model.versions.select_related("model", "created_by", "onnx").prefetch_related(
         Prefetch("aliases", queryset=Alias.objects.order_by("name"))
     )
     if stage:
@@ -126,6 +127,9 @@ SERVED_FIELDS = (
     "artifact_format",
     "trusted_types",
     "signature",
+    "onnx__status",
+    "onnx__sha256",
+    "onnx__size",
 )
 
 
@@ -135,7 +139,7 @@ def version_for_ref(name: str, ref: str) -> ModelVersion:
 
     Loads only what serving needs; raises NotFound naming the model or the reference.
     """
-    versions = ModelVersion.objects.select_related("model").only(*SERVED_FIELDS).filter(model__name=name)
+    versions = ModelVersion.objects.select_related("model", "onnx").only(*SERVED_FIELDS).filter(model__name=name)
     stages = {stage.lower(): stage for stage in Stage.values}
     if _is_number(ref):
         found = versions.filter(version=_version_number(ref)).first()
@@ -310,3 +314,22 @@ def logged_model_search(
     if experiment_ids:
         models = models.filter(experiment_id__in=experiment_ids)
     return list(models.order_by(*order)[offset : offset + limit])
+
+
+def onnx_state(version: ModelVersion) -> dict:
+    """How the version is served and why, as the version page and API show it."""
+    form = getattr(version, "onnx", None)  # None: never compiled (SERVING_ONNX was off)
+    if form is None:
+        return {"runtime": "sklearn", "status": "not_compiled", "reason": "not compiled to ONNX (SERVING_ONNX is off)"}
+    return {
+        "runtime": "onnx" if form.served and settings.SERVING_ONNX else "sklearn",
+        "status": form.status,
+        "status_display": form.get_status_display(),
+        "reason": form.reason,
+        "sha256": form.sha256 or None,
+        "size": form.size,
+        "equivalence": form.equivalence,
+        "latency_ms": form.latency_ms,
+        "converter": form.converter,
+        "updated_at": form.updated_at,
+    }

@@ -16,6 +16,7 @@ from lineage.datasets import dataset_ref
 from registry import artifacts, formats
 from registry.artifacts import IncomingArtifact
 from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD
+from registry.compilation.services import onnx_compile_scheduled
 from registry.models import (
     ALIAS_PATTERN,
     Alias,
@@ -272,7 +273,17 @@ def model_version_create(
     fields.update(_artifact_fields(artifact, inspection, declared_env))
     version = _insert_version(actor=actor, model_name=model_name, fields=fields)
     _record_lineage(version)
+    _schedule_onnx(version)
     return version
+
+
+def _schedule_onnx(version: ModelVersion) -> None:
+    """Compile to ONNX (usually in the background). The version is committed: a
+    failure here is logged, never turned into a failed upload."""
+    try:
+        onnx_compile_scheduled(version=version)
+    except Exception:
+        log.exception("could not schedule the ONNX compilation of %s", version)
 
 
 def _record_lineage(version: ModelVersion) -> None:

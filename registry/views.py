@@ -94,6 +94,7 @@ def version_detail(request, name, version):
         "curl_pinned": samples.curl_command(base, found, pinned=True),
         "curl_latest": samples.curl_command(base, found, pinned=False),
         "lineage_node": f"model:{found.model.name}:{found.version}",
+        "onnx": selectors.onnx_state(found),
     }
     context["drawing"] = drawing.neighbourhood(context["lineage_node"], depth=2)
     context["lineage_params"] = {"node": context["lineage_node"]}  # what the SVG's label names

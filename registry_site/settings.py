@@ -176,6 +176,12 @@ REGISTRY_PUBLIC_READ = envbool("REGISTRY_PUBLIC_READ", False)
 REGISTRY_MAX_UPLOAD_BYTES = envint("REGISTRY_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)
 SERVING_CACHE_MAX_MODELS = envint("SERVING_CACHE_MAX_MODELS", 16, minimum=1)
 SERVING_MAX_BODY_BYTES = envint("SERVING_MAX_BODY_BYTES", 50 * 1024**2, minimum=1)
+# Compile new versions to ONNX at registration and serve the forms that match the
+# original; off: no compiling at registration, and every request served by scikit-learn.
+SERVING_ONNX = envbool("SERVING_ONNX", True)
+# Compile in a thread after the version commits (the upload never waits); off (tests):
+# compile before the upload answers.
+ONNX_COMPILE_IN_BACKGROUND = envbool("ONNX_COMPILE_IN_BACKGROUND", True)
 OPENLINEAGE_URL = os.environ.get("OPENLINEAGE_URL", "")
 OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).

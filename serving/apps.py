@@ -10,11 +10,12 @@ class ServingConfig(AppConfig):
     verbose_name = "Serving"
 
     def ready(self) -> None:
-        from registry.models import Alias, ModelVersion, RegisteredModel
+        from registry.models import Alias, ModelVersion, OnnxCompilation, RegisteredModel
 
         from .resolution import registry_changed
 
-        for model in (ModelVersion, Alias, RegisteredModel):
+        # A finished ONNX compilation changes what serves the version, as a promotion would.
+        for model in (ModelVersion, Alias, RegisteredModel, OnnxCompilation):
             post_save.connect(registry_changed, sender=model, dispatch_uid=f"serving-{model.__name__}-save")
             post_delete.connect(registry_changed, sender=model, dispatch_uid=f"serving-{model.__name__}-delete")
         # Serving hands numeric models a plain array in the signature's column order,
@@ -25,7 +26,7 @@ class ServingConfig(AppConfig):
 
 
 # What the caches hold was read from (or decided under) these settings.
-CACHED_UNDER = {"DATABASES", "STORAGES", "REGISTRY_PUBLIC_READ", "SERVING_CACHE_MAX_MODELS"}
+CACHED_UNDER = {"DATABASES", "STORAGES", "REGISTRY_PUBLIC_READ", "SERVING_CACHE_MAX_MODELS", "SERVING_ONNX"}
 
 
 def forget_everything(*, setting: str, **_kwargs) -> None:

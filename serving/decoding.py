@@ -1,7 +1,8 @@
 """Request bodies in MLflow's scoring formats, decoded to rows and column names.
 
 `application/json`: an object with exactly one of `dataframe_split`, `dataframe_records`,
-`instances` or `inputs`, and optionally `params` (`{"method": "predict_proba"}`).
+`instances` or `inputs`, and optionally `params` (`{"method": "predict_proba"}`, and
+`{"runtime": "sklearn"}` to be answered by the original rather than its ONNX form).
 `text/csv`: a header row, then one line per row. Checking the values against the
 model's signature is `conversion.py`'s job; this module only checks the shapes.
 """
@@ -23,6 +24,9 @@ JSON = "application/json"
 CSV = "text/csv"
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+SKLEARN = "sklearn"
+AUTO = "auto"
+RUNTIMES = (AUTO, SKLEARN)  # auto: ONNX Runtime where the version has a form (predict.py)
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Batch:
 class Scoring:
     batch: Batch
     method: str = "predict"
+    runtime: str = AUTO
 
 
 def media_type(request) -> str:
@@ -83,7 +88,8 @@ def _json_scoring(body: bytes) -> Scoring:
     unknown = sorted(set(data) - {given[0], "params"})
     if unknown:
         raise InvalidParameter(f"unknown field {unknown[0]!r}: besides the input, only 'params' is accepted")
-    return Scoring(_DECODERS[given[0]](data[given[0]]), _method(data.get("params")))
+    params = _params(data.get("params"))
+    return Scoring(_DECODERS[given[0]](data[given[0]]), _method(params), _runtime(params))
 
 
 def _split(value: object) -> Batch:
@@ -148,14 +154,25 @@ def _rows(value: object, field: str) -> list:
 _DECODERS = {"dataframe_split": _split, "dataframe_records": _records, "instances": _instances, "inputs": _inputs}
 
 
-def _method(params: object) -> str:
+def _params(params: object) -> dict:
     if params is None:
-        return "predict"
+        return {}
     if not isinstance(params, dict):
         raise InvalidParameter('params must be an object, e.g. {"method": "predict_proba"}')
-    unknown = sorted(set(params) - {"method"})
+    unknown = sorted(set(params) - {"method", "runtime"})
     if unknown:
-        raise InvalidParameter(f"params.{unknown[0]} is not a known parameter: the only one is 'method'")
+        raise InvalidParameter(f"params.{unknown[0]} is not a known parameter: they are 'method' and 'runtime'")
+    return params
+
+
+def _runtime(params: dict) -> str:
+    runtime = params.get("runtime", AUTO)
+    if runtime not in RUNTIMES:
+        raise InvalidParameter(f"params.runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    return runtime
+
+
+def _method(params: dict) -> str:
     method = params.get("method", "predict")
     if method not in METHODS:
         raise InvalidParameter(f"params.method must be one of {', '.join(METHODS)}, not {method!r}")

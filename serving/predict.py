@@ -1,5 +1,14 @@
-"""Loaded versions, ready to score: the estimator, its input plan and its methods,
-prepared once per version and kept in this process's LRU cache."""
+"""Loaded versions, ready to score: the estimator, its input plan and its methods, and
+its ONNX form when it has one that passed the equivalence check, prepared once per
+version and kept in this process's LRU cache.
+
+Which runtime answers: ONNX Runtime when the version has an accepted ONNX form, the
+method is one the form has (predict, predict_proba), SERVING_ONNX is on, the request
+does not ask for `"runtime": "sklearn"`, and the rows are ones the original would take
+(no nulls, nothing non-finite, no category an encoder refuses); scikit-learn otherwise.
+A stored ONNX form whose sha256 no longer matches is never used: the version is served
+by its verified original instead, and the mismatch is logged as an error.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +21,14 @@ import numpy as np
 import orjson
 from django.conf import settings
 
-from registry.loading import load_version_model
+from registry.compilation.runtime import OnnxModel
+from registry.loading import load_version_model, load_version_onnx
 from registry.models import ModelVersion
-from registry_site.errors import IntegrityFailure, InvalidParameter
+from registry_site.errors import IntegrityFailure, InvalidParameter, StorageUnavailable
 
 from .cache import LoadOnceLRU
 from .conversion import model_input
-from .decoding import METHODS, Scoring
+from .decoding import METHODS, SKLEARN, Scoring
 from .schema import InputPlan, plan_for
 
 log = logging.getLogger(__name__)
@@ -29,6 +39,10 @@ class Servable:
     estimator: Any
     plan: InputPlan
     methods: dict[str, Callable]
+    onnx: OnnxModel | None = None
+
+
+ONNX = "onnx"
 
 
 _loaded: LoadOnceLRU[Servable] = LoadOnceLRU(lambda: settings.SERVING_CACHE_MAX_MODELS)
@@ -37,10 +51,17 @@ _loaded: LoadOnceLRU[Servable] = LoadOnceLRU(lambda: settings.SERVING_CACHE_MAX_
 def servable_for(version: ModelVersion) -> Servable:
     """The version ready to score, loaded (once) through the registry's verified loader.
 
-    Keyed by version id and sha256: a version's bytes never change, and a key that
-    outlived its version (a deleted one) can never serve other bytes.
+    Keyed by version id and sha256 (and the ONNX form's): a version's bytes never
+    change, and a key that outlived its version (a deleted one) can never serve other
+    bytes. A compilation that finishes later gives the version a new key.
     """
-    return _loaded.get((version.pk, version.artifact_sha256), lambda: _load(version))
+    key = (version.pk, version.artifact_sha256, _onnx_sha256(version))
+    return _loaded.get(key, lambda: _load(version))
+
+
+def _onnx_sha256(version: ModelVersion) -> str:
+    form = getattr(version, "onnx", None)  # None without a compilation row
+    return form.sha256 if form is not None and form.served and settings.SERVING_ONNX else ""
 
 
 def _load(version: ModelVersion) -> Servable:
@@ -49,28 +70,63 @@ def _load(version: ModelVersion) -> Servable:
     except IntegrityFailure as exc:
         log.error("refused to serve %s version %s: %s", version.model.name, version.version, exc.message)
         raise
-    log.info("loaded %s version %s for serving", version.model.name, version.version)
-    return prepare(estimator, version.signature)
+    onnx = _load_onnx(version, estimator) if _onnx_sha256(version) else None
+    log.info("loaded %s version %s for serving (%s)", version.model.name, version.version, ONNX if onnx else SKLEARN)
+    return prepare(estimator, version.signature, onnx)
 
 
-def prepare(estimator: Any, signature: dict | None) -> Servable:
+def _load_onnx(version: ModelVersion, estimator: Any) -> OnnxModel | None:
+    try:
+        content = load_version_onnx(version)
+    except (IntegrityFailure, StorageUnavailable) as exc:
+        log.error(
+            "not serving the ONNX form of %s version %s (%s): its verified original answers instead",
+            version.model.name,
+            version.version,
+            exc.message,
+        )
+        return None
+    return OnnxModel(content, estimator) if content else None
+
+
+def prepare(estimator: Any, signature: dict | None, onnx: OnnxModel | None = None) -> Servable:
     methods = {name: getattr(estimator, name) for name in METHODS if hasattr(estimator, name)}
-    return Servable(estimator, plan_for(signature, estimator), methods)
+    return Servable(estimator, plan_for(signature, estimator), methods, onnx)
 
 
-def score(servable: Servable, scoring: Scoring) -> bytes:
-    """The JSON response body: `{"predictions": [...]}`."""
+def score(servable: Servable, scoring: Scoring) -> tuple[bytes, str]:
+    """The JSON response body, `{"predictions": [...]}`, and the runtime that answered."""
     method = servable.methods.get(scoring.method)
     if method is None:
         raise InvalidParameter(
             f"params.method {scoring.method!r} is not available for this model; it has {', '.join(servable.methods)}"
         )
     given = model_input(servable.plan, scoring.batch)
+    result, runtime = _onnx_result(servable, scoring, given.data, given.null_columns), ONNX
+    if result is None:
+        runtime = SKLEARN
+        try:
+            result = method(given.data)
+        except (ValueError, TypeError) as exc:
+            raise _refused(exc, given.null_columns) from exc
+    return orjson.dumps({"predictions": result}, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), runtime
+
+
+def _onnx_result(servable: Servable, scoring: Scoring, data: Any, null_columns: list[str]) -> Any | None:
+    """ONNX Runtime's answer, or None where the original must answer (see the module doc)."""
+    onnx = servable.onnx
+    if onnx is None or scoring.runtime == SKLEARN or scoring.method not in onnx.methods or null_columns:
+        return None
+    if not settings.SERVING_ONNX:
+        return None
+    feeds = onnx.feeds(data)
+    if feeds is None:
+        return None
     try:
-        result = method(given.data)
-    except (ValueError, TypeError) as exc:
-        raise _refused(exc, given.null_columns) from exc
-    return orjson.dumps({"predictions": result}, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain)
+        return getattr(onnx, scoring.method)(data, feeds)
+    except Exception:  # onnxruntime's own error types; the original still answers
+        log.exception("ONNX Runtime failed on rows the original takes; answering with scikit-learn")
+        return None
 
 
 def _refused(exc: Exception, null_columns: list[str]) -> InvalidParameter:

@@ -27,12 +27,13 @@ def invocations(request, name: str, ref: str = LATEST) -> HttpResponse:
         body = read_body(request)
         version = resolve(name, ref)
         servable = servable_for(version)
-        predictions = score(servable, decode(content_type, body))
+        predictions, runtime = score(servable, decode(content_type, body))
     except RegistryError as exc:
         return _error(exc)
     response = HttpResponse(predictions, content_type=JSON_TYPE)
     response["X-Model-Name"] = version.model.name
     response["X-Model-Version"] = str(version.version)
+    response["X-Model-Runtime"] = runtime
     return response
 
 

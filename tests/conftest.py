@@ -72,6 +72,25 @@ def anonymous():
     return APIClient()
 
 
+# --- ONNX ----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def onnx_off(settings):
+    """The suite pins the original runtime, whose answers it compares bit for bit with
+    the estimator's; ONNX answers agree within a tolerance instead, and its tests
+    (tests/serving/test_onnx_*.py) switch it on with `onnx_on`."""
+    settings.SERVING_ONNX = False
+
+
+@pytest.fixture
+def onnx_on(settings):
+    """Versions are compiled to ONNX and served by ONNX Runtime. No background threads
+    in tests: each compilation is done, its outcome recorded, before the upload answers."""
+    settings.SERVING_ONNX = True
+    settings.ONNX_COMPILE_IN_BACKGROUND = False
+
+
 # --- artifact stores ------------------------------------------------------------------
 
 

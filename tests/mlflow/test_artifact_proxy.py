@@ -75,8 +75,21 @@ def test_a_listing_outside_the_root_is_refused_with_400(as_trina, path):
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
-def test_a_double_encoded_dot_dot_is_a_plain_file_name_inside_the_root(as_trina):
+def test_a_double_encoded_dot_dot_is_a_plain_file_name_inside_the_root(as_trina, artifact_store):
     assert put(as_trina, "1/%252e%252e/x.txt", b"inside").status_code == 200
+
+    assert {key.rsplit("mlflow-artifacts/", 1)[-1]: body for key, body in stored_objects(artifact_store).items()} == {
+        "1/%2e%2e/x.txt": b"inside"
+    }
+    assert as_trina.get(f"{ARTIFACTS}/1/%252e%252e/x.txt").getvalue() == b"inside"
+
+
+def test_a_folder_named_like_an_encoded_dot_dot_lists_under_its_literal_name(as_trina, artifact_store):
+    if "bucket_name" in artifact_store["OPTIONS"]:
+        # moto answers ListObjects without the URL encoding botocore asks for, so botocore
+        # decodes "%2e%2e" to ".."; real S3 encodes. The stored key is checked above.
+        pytest.skip("moto's ListObjects does not URL-encode keys as S3 does")
+    put(as_trina, "1/%252e%252e/x.txt", b"inside")
 
     listing = as_trina.get(ARTIFACTS, {"path": "1"}).json()
 

@@ -42,6 +42,10 @@ ARTIFACT_FIELD = "file"
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # S3 allows 10,000 parts per upload: parts grow when the upload limit needs them to.
 S3_MAX_PARTS = 10_000
+# Parts come no faster than the client sends them, so a few connections keep up; more
+# threads only contend with the receiving thread for the GIL (measured on 256 MiB: 10
+# threads cost 0.9-1.0 CPU s against 0.75-0.85 for 2 or 4, for the same wall time).
+STREAM_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ class ArtifactUploadHandler(FileUploadHandler):
         self.received = 0
         self.sending = None
         if self._is_declared_file() and self.stream is None:  # one stream per request
-            self.stream = self.sending = begin_streaming(self.declared)
+            self.stream = self.sending = begin_streaming(self.declared, self.file)
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -108,7 +112,7 @@ class ArtifactUploadHandler(FileUploadHandler):
         self.hasher.update(raw_data)
         self.file.write(raw_data)
         if self.sending is not None:
-            self.sending.write(raw_data)
+            self.sending.written(self.received)
 
     def file_complete(self, file_size):
         self.file.seek(0)
@@ -120,7 +124,7 @@ class ArtifactUploadHandler(FileUploadHandler):
                 " nothing was stored"
             )
         if self.sending is not None:
-            self.sending.flush()
+            self.sending.flush(file_size)
         self.file.stream = self.sending
         return self.file
 
@@ -210,8 +214,8 @@ def _write(storage, key: str, artifact: IncomingArtifact) -> None:
         storage.save(key, File(fh, name=key))
 
 
-def begin_streaming(sha256: str) -> MultipartStream | None:
-    """A multipart upload to the artifact's S3 key, to be fed as the bytes arrive. None
+def begin_streaming(sha256: str, source: TemporaryUploadedFile) -> MultipartStream | None:
+    """A multipart upload to the artifact's S3 key of `source`, a file still being written. None
     when there is nothing to stream: a folder store, an object already there (identical
     bytes are stored once), or S3 failing now (store() then retries from the local file
     and answers 503 if S3 still fails)."""
@@ -227,8 +231,9 @@ def begin_streaming(sha256: str) -> MultipartStream | None:
             storage.connection.meta.client,
             storage.bucket_name,
             _s3_name(storage, key),
+            source=source,
             part_size=max(config.multipart_chunksize, math.ceil(settings.REGISTRY_MAX_UPLOAD_BYTES / S3_MAX_PARTS)),
-            workers=min(config.max_concurrency, config.max_in_memory_upload_chunks),
+            workers=min(config.max_concurrency, STREAM_WORKERS),
             errors=STORAGE_ERRORS,
         )
     except STORAGE_ERRORS as exc:

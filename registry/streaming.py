@@ -11,8 +11,9 @@ are aborted without ever having been visible.
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+
+from s3transfer.utils import ReadFileChunk
 
 log = logging.getLogger(__name__)
 
@@ -21,38 +22,38 @@ CHECKSUM = "CRC32"
 
 
 class MultipartStream:
-    """One multipart upload fed by `write()`; parts go out on a small pool of threads.
+    """One multipart upload of a file that is still being written.
 
-    At most `workers` parts (plus the one being filled) are in memory: when S3 is slower
-    than the client, `write()` waits, which slows the receiving instead of growing it.
+    Each time `written()` reports another whole part on disk, a pool thread sends it,
+    reading it back from the file in small reads (from the page cache, as boto3's own
+    upload_file does): memory stays flat whatever the part size or the artifact's size.
     """
 
-    def __init__(self, client, bucket: str, key: str, *, part_size: int, workers: int, errors: tuple):
+    def __init__(self, client, bucket: str, key: str, *, source, part_size: int, workers: int, errors: tuple):
         self.client, self.bucket, self.key = client, bucket, key
+        self.source = source  # the file being written: flush() and temporary_file_path()
         self.part_size = part_size
         self.errors = errors
         response = client.create_multipart_upload(
             Bucket=bucket, Key=key, ContentType="application/octet-stream", ChecksumAlgorithm=CHECKSUM
         )
         self.upload_id = response["UploadId"]
-        self.buffer = bytearray()
+        self.sent = 0
         self.parts: list[Future] = []
         self.failure: Exception | None = None
         self.finished = False
-        self.slots = threading.Semaphore(workers)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artifact-part")
 
-    def write(self, data: bytes) -> None:
-        if self.finished or self.failure is not None:
-            return  # the local file still gets every byte: store() uploads from it instead
-        self.buffer += data
-        if len(self.buffer) >= self.part_size:
-            self._send()
+    def written(self, total: int) -> None:
+        """`total` bytes of the file are written: send any whole part among them."""
+        if total - self.sent >= self.part_size:
+            self._send(total)
 
-    def flush(self) -> None:
-        """Send the last, short part now, so that it travels while the scan runs."""
-        if self.buffer and not self.finished and self.failure is None:
-            self._send()
+    def flush(self, total: int) -> None:
+        """The file is complete: send the last, short part now, so that it travels while
+        the scan runs."""
+        if total > self.sent:
+            self._send(total)
 
     def complete(self) -> bool:
         """Make the object visible. False when a part failed: the caller stores the bytes
@@ -81,24 +82,26 @@ class MultipartStream:
         except self.errors as exc:
             log.warning("could not abort the multipart upload of %s (left to a lifecycle rule): %s", self.key, exc)
 
-    def _send(self) -> None:
-        self.slots.acquire()
+    def _send(self, end: int) -> None:
+        if self.finished or self.failure is not None:
+            return  # the local file still gets every byte: store() uploads from it instead
+        self.source.flush()  # the pool reads the part through its own file handle
         number = len(self.parts) + 1
-        future = self.pool.submit(self._upload_part, number, self.buffer)
-        future.add_done_callback(lambda _: self.slots.release())
-        self.parts.append(future)
-        self.buffer = bytearray()  # a new buffer: the pool owns the old one now, no copy made
+        self.parts.append(self.pool.submit(self._upload_part, number, self.sent, end - self.sent))
+        self.sent = end
 
-    def _upload_part(self, number: int, body: bytearray) -> dict:
+    def _upload_part(self, number: int, start: int, length: int) -> dict:
+        path = self.source.temporary_file_path()
         try:
-            response = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                PartNumber=number,
-                Body=body,
-                ChecksumAlgorithm=CHECKSUM,
-            )
+            with ReadFileChunk.from_filename(path, start, length) as body:
+                response = self.client.upload_part(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self.upload_id,
+                    PartNumber=number,
+                    Body=body,
+                    ChecksumAlgorithm=CHECKSUM,
+                )
         except self.errors as exc:
             self.failure = self.failure or exc
             raise

@@ -246,9 +246,9 @@ def upload(request):
         try:
             return _upload(request)
         except RegistryError as exc:  # raised while the body is read (too large, digest mismatch)
-            form = UploadForm()
-            form.add_error(None, exc.message)
-            return render(request, "registry/upload.html", {"form": form}, status=exc.status)
+            # The form never got its data, so the error cannot be one of its errors.
+            messages.error(request, exc.message)
+            return render(request, "registry/upload.html", {"form": UploadForm()}, status=exc.status)
 
 
 @csrf_protect

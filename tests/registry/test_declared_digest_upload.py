@@ -3,6 +3,7 @@ bytes, and on S3 streamed to its content-addressed key while it arrives, visible
 once the scan has passed. Against a real S3-protocol server (moto's server mode)."""
 
 import hashlib
+import io
 import os
 import pickle
 
@@ -166,3 +167,19 @@ def test_the_declared_sha256_may_be_written_in_capitals(as_alice, iris_joblib, a
     )
 
     assert response.status_code == 201, response.content
+
+
+def test_the_upload_page_answers_a_mismatched_declared_sha256_with_400_and_the_form(client, alice, iris_joblib):
+    client.force_login(alice)
+    file = io.BytesIO(iris_joblib)
+    file.name = "model.joblib"
+
+    response = client.post(
+        "/models/upload/",
+        {"name": "iris", "file": file},
+        headers={"X-Artifact-SHA256": hashlib.sha256(b"other bytes").hexdigest()},
+    )
+
+    assert response.status_code == 400
+    assert b"X-Artifact-SHA256" in response.content
+    assert not ModelVersion.objects.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.http import FileResponse, HttpResponseRedirect
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -181,11 +181,12 @@ class VersionsApi(APIView):
         environment = JSONTextField(kind=dict)
         run_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 
-    def initialize_request(self, request, *args, **kwargs):
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
         # Before anything reads the body: spool the file to disk, hashing it on the way.
-        if request.method == "POST":
-            request.upload_handlers = [artifacts.ArtifactUploadHandler(request)]
-        return super().initialize_request(request, *args, **kwargs)
+        with artifacts.receiving(request):
+            return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(responses=VersionOut(many=True))
     def get(self, request, name):
@@ -196,7 +197,19 @@ class VersionsApi(APIView):
         page = paginator.paginate_queryset(versions, request, view=self)
         return paginator.get_paginated_response(VersionOut(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": UploadIn}, responses={201: VersionOut})
+    @extend_schema(
+        request={"multipart/form-data": UploadIn},
+        responses={201: VersionOut},
+        parameters=[
+            OpenApiParameter(
+                artifacts.SHA256_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="The sha256 of `file` (64 hex digits): checked (400 if it differs) and, on S3,"
+                " lets the bytes stream to storage while they arrive.",
+            )
+        ],
+    )
     def post(self, request, name):
         data = _valid(self.UploadIn, request.data)
         uploaded = data.pop("file")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import posixpath
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +26,8 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from registry_site.errors import IntegrityFailure, PayloadTooLarge, StorageUnavailable
+from registry.streaming import MultipartStream
+from registry_site.errors import IntegrityFailure, InvalidParameter, PayloadTooLarge, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,17 @@ CHUNK = 1024 * 1024
 # Room for the multipart envelope and the small form fields around the file.
 FORM_OVERHEAD_BYTES = 4 * 1024 * 1024
 STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
+# The header in which a client declares the sha256 of the `file` it uploads; downloads
+# answer with the same header.
+SHA256_HEADER = "X-Artifact-SHA256"
+ARTIFACT_FIELD = "file"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# S3 allows 10,000 parts per upload: parts grow when the upload limit needs them to.
+S3_MAX_PARTS = 10_000
+# Parts come no faster than the client sends them, so a few connections keep up; more
+# threads only contend with the receiving thread for the GIL (measured on 256 MiB: 10
+# threads cost 0.9-1.0 CPU s against 0.75-0.85 for 2 or 4, for the same wall time).
+STREAM_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,8 @@ class IncomingArtifact:
     path: str
     sha256: str
     size: int
+    # Already on its way to S3 (declared digest): store() completes it instead of uploading.
+    stream: MultipartStream | None = None
 
 
 def artifact_key(sha256: str) -> str:
@@ -60,20 +76,34 @@ def too_large(size: int) -> PayloadTooLarge:
 
 
 class ArtifactUploadHandler(FileUploadHandler):
-    """Spools each uploaded file to disk while hashing it; refuses oversize bodies early."""
+    """Spools each uploaded file to disk while hashing it; refuses oversize bodies early.
+
+    When the request declares the sha256 of its `file` (header X-Artifact-SHA256), that
+    file must match it, and on S3 its bytes also stream to their final key as they arrive.
+    """
 
     chunk_size = 1024 * 1024  # Django's 64 KiB default makes parsing a large body CPU-bound
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.declared: str | None = None
+        self.stream: MultipartStream | None = None
+        self.sending: MultipartStream | None = None
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         limit = settings.REGISTRY_MAX_UPLOAD_BYTES
         if content_length and content_length > limit + FORM_OVERHEAD_BYTES:
             raise too_large(content_length)
+        self.declared = declared_sha256(META)
 
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
         self.file = TemporaryUploadedFile(self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
         self.hasher = hashlib.sha256()
         self.received = 0
+        self.sending = None
+        if self._is_declared_file() and self.stream is None:  # one stream per request
+            self.stream = self.sending = begin_streaming(self.declared, self.file)
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -81,17 +111,58 @@ class ArtifactUploadHandler(FileUploadHandler):
             raise too_large(self.received)
         self.hasher.update(raw_data)
         self.file.write(raw_data)
+        if self.sending is not None:
+            self.sending.written(self.received)
 
     def file_complete(self, file_size):
         self.file.seek(0)
         self.file.size = file_size
         self.file.sha256 = self.hasher.hexdigest()
+        if self._is_declared_file() and self.file.sha256 != self.declared:
+            raise InvalidParameter(
+                f"{SHA256_HEADER}: the file's sha256 is {self.file.sha256}, not the declared {self.declared};"
+                " nothing was stored"
+            )
+        if self.sending is not None:
+            self.sending.flush(file_size)
+        self.file.stream = self.sending
         return self.file
+
+    def release(self) -> None:
+        """Abort a stream the request did not complete: refused, invalid or failed."""
+        if self.stream is not None:
+            self.stream.abort()
+
+    def _is_declared_file(self) -> bool:
+        return self.declared is not None and self.field_name == ARTIFACT_FIELD
+
+
+@contextlib.contextmanager
+def receiving(request) -> Iterator[None]:
+    """Receive this request's files through ArtifactUploadHandler. Set it before anything
+    reads the body. On the way out, whatever happened, bytes streamed to S3 that were not
+    stored as an artifact are aborted, so they never become an object."""
+    handler = ArtifactUploadHandler(request)
+    request.upload_handlers = [handler]
+    try:
+        yield
+    finally:
+        handler.release()
+
+
+def declared_sha256(meta) -> str | None:
+    raw = meta.get("HTTP_X_ARTIFACT_SHA256")
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if not SHA256_HEX.fullmatch(value):
+        raise InvalidParameter(f"{SHA256_HEADER} must be the file's sha256 as 64 hexadecimal digits, not {raw[:80]!r}")
+    return value
 
 
 def incoming_from_upload(uploaded) -> IncomingArtifact:
     """The artifact of a file received by ArtifactUploadHandler."""
-    return IncomingArtifact(uploaded.temporary_file_path(), uploaded.sha256, uploaded.size)
+    return IncomingArtifact(uploaded.temporary_file_path(), uploaded.sha256, uploaded.size, uploaded.stream)
 
 
 @contextlib.contextmanager
@@ -118,6 +189,8 @@ def store(artifact: IncomingArtifact) -> str:
     key = artifact_key(artifact.sha256)
     storage = artifact_storage()
     try:
+        if artifact.stream is not None and artifact.stream.complete():
+            return key
         if storage.exists(key) and storage.size(key) == artifact.size:
             return key
         _write(storage, key, artifact)
@@ -128,16 +201,52 @@ def store(artifact: IncomingArtifact) -> str:
 
 
 def _write(storage, key: str, artifact: IncomingArtifact) -> None:
-    if hasattr(storage, "bucket"):
+    if _is_s3(storage):
         # S3: boto3 uploads the parts from the path, reading each lazily from disk.
         # The storage API's save() hands boto3 a file object instead, whose parts it
         # buffers in memory: measured +90 MiB against +41 MiB for a 256 MiB artifact.
-        name = posixpath.join(storage.location, key) if storage.location else key
         extra = {"ContentType": "application/octet-stream"}
-        storage.bucket.Object(name).upload_file(artifact.path, ExtraArgs=extra, Config=storage.transfer_config)
+        storage.bucket.Object(_s3_name(storage, key)).upload_file(
+            artifact.path, ExtraArgs=extra, Config=storage.transfer_config
+        )
         return
     with open(artifact.path, "rb") as fh:
         storage.save(key, File(fh, name=key))
+
+
+def begin_streaming(sha256: str, source: TemporaryUploadedFile) -> MultipartStream | None:
+    """A multipart upload to the artifact's S3 key of `source`, a file still being written. None
+    when there is nothing to stream: a folder store, an object already there (identical
+    bytes are stored once), or S3 failing now (store() then retries from the local file
+    and answers 503 if S3 still fails)."""
+    storage = artifact_storage()
+    if not _is_s3(storage):
+        return None
+    key = artifact_key(sha256)
+    config = storage.transfer_config
+    try:
+        if storage.exists(key):
+            return None
+        return MultipartStream(
+            storage.connection.meta.client,
+            storage.bucket_name,
+            _s3_name(storage, key),
+            source=source,
+            part_size=max(config.multipart_chunksize, math.ceil(settings.REGISTRY_MAX_UPLOAD_BYTES / S3_MAX_PARTS)),
+            workers=min(config.max_concurrency, STREAM_WORKERS),
+            errors=STORAGE_ERRORS,
+        )
+    except STORAGE_ERRORS as exc:
+        log.warning("could not start streaming %s to S3: %s", key, exc)
+        return None
+
+
+def _is_s3(storage) -> bool:
+    return hasattr(storage, "bucket")
+
+
+def _s3_name(storage, key: str) -> str:
+    return posixpath.join(storage.location, key) if storage.location else key
 
 
 # --- getting bytes out -----------------------------------------------------------------

@@ -252,6 +252,8 @@ def model_version_create(
 
     Order matters: validate everything, scan and inspect the artifact, store its bytes,
     and only then insert the row, so a refused or failed upload leaves no version behind.
+    Bytes that were already streaming to S3 as they arrived (a declared sha256) become
+    visible only at the store step, so refused bytes never become an object either.
     """
     require(actor, UPLOAD)
     check_name(model_name)

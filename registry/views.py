@@ -17,7 +17,7 @@ from lineage import drawing
 from registry import artifacts, auth, charts, samples, selectors, services
 from registry.forms import AliasForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
-from registry_site.errors import NotFound, PayloadTooLarge, RegistryError
+from registry_site.errors import NotFound, RegistryError
 
 
 def reader(view):
@@ -244,15 +244,16 @@ def _version_url(version) -> str:
 
 @csrf_exempt
 def upload(request):
-    # The upload handler must be set before anything (CSRF included) reads the body.
-    if request.method == "POST":
-        request.upload_handlers = [artifacts.ArtifactUploadHandler(request)]
-    try:
+    if request.method != "POST":
         return _upload(request)
-    except PayloadTooLarge as exc:  # raised while the body is read; nothing was stored
-        form = UploadForm()
-        form.add_error(None, exc.message)
-        return render(request, "registry/upload.html", {"form": form}, status=413)
+    # The upload handler must be set before anything (CSRF included) reads the body.
+    with artifacts.receiving(request):
+        try:
+            return _upload(request)
+        except RegistryError as exc:  # raised while the body is read (too large, digest mismatch)
+            # The form never got its data, so the error cannot be one of its errors.
+            messages.error(request, exc.message)
+            return render(request, "registry/upload.html", {"form": UploadForm()}, status=exc.status)
 
 
 @csrf_protect

@@ -78,12 +78,12 @@ def joblib_bytes(estimator) -> bytes:
     return buffer.getvalue()
 
 
-def upload(client, name: str, content: bytes, **fields):
+def upload(client, name: str, content: bytes, *, headers: dict | None = None, **fields):
     """POST a version the way curl -F does."""
     payload = {"file": io.BytesIO(content)}
     payload["file"].name = fields.pop("filename", "model.joblib")
     payload.update(fields)
-    return client.post(f"/api/v1/models/{name}/versions", payload, format="multipart")
+    return client.post(f"/api/v1/models/{name}/versions", payload, format="multipart", headers=headers)
 
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -244,6 +244,18 @@ def test_the_upload_form_names_a_malformed_field(client, alice, iris_joblib, db)
     assert not ModelVersion.objects.exists()
 
 
+def test_the_upload_form_answers_a_file_over_the_limit_with_413(client, alice, iris_joblib, settings):
+    settings.REGISTRY_MAX_UPLOAD_BYTES = 100
+    file = io.BytesIO(iris_joblib)
+    file.name = "model.joblib"
+
+    response = logged_in(client, alice).post("/models/upload/", {"name": "iris", "file": file})
+
+    assert response.status_code == 413
+    assert b"larger than the limit" in response.content
+    assert not ModelVersion.objects.exists()
+
+
 def test_a_viewer_cannot_open_the_upload_form(client, bob, db):
     assert logged_in(client, bob).get("/models/upload/").status_code == 403
 

@@ -122,6 +122,9 @@ def run(args, work: Path, procs: list) -> None:
         "FILE_UPLOAD_TEMP_DIR": str(work),
         "REGISTRY_MAX_UPLOAD_BYTES": str(4 * 1024 * MIB),
         "LOG_LEVEL": "WARNING",
+        # The ONNX compile runs after the 201, in the background: off here, so that it
+        # neither competes for the cores with the next upload nor reads deleted objects.
+        "SERVING_ONNX": "false",
     }
     procs.append(
         subprocess.Popen(

@@ -97,7 +97,10 @@ def run(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_venv("requirements-dev.txt")
     env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-not-secret", "DEBUG": "false"}
-    return subprocess.call([str(PYTHON), "-m", "pytest", *args], env=env, cwd=ROOT)
+    # One pytest worker per core unless the caller chose (`-n 0` runs in this process).
+    chosen = any(a == "-n" or a.startswith("--numprocesses") for a in args)
+    parallel = [] if chosen else ["-n", "auto", "--dist", "worksteal"]
+    return subprocess.call([str(PYTHON), "-m", "pytest", *parallel, *args], env=env, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -385,9 +385,20 @@ def verdicts(ours: dict, floors: dict, theirs: dict) -> None:
         verdict = "met" if gap <= 1 else "MISSED"
         print(f"\ntarget 1: c=1, 1-row LogisticRegression p50 - floor = {gap:.2f} ms (<= 1 ms): {verdict}")
     if theirs:
-        ratios = [ours[key].rps / theirs[key[:3]].rps for key in ours if key[2] == 8 and key[:3] in theirs]
-        verdict = "met" if min(ratios) >= 10 else "MISSED"
-        print(f"target 2: c=8 throughput vs MLflow, lowest ratio {min(ratios):.1f}x (>= 10x): {verdict}")
+        # The server's default runtime is ONNX where a version has an equivalent ONNX form;
+        # the forced scikit-learn path is judged too, so that neither figure hides the other.
+        for runtime in ("onnx", "sklearn"):
+            ratios = [
+                ours[key].rps / theirs[key[:3]].rps
+                for key in ours
+                if key[2] == 8 and key[3] == runtime and key[:3] in theirs
+            ]
+            if ratios:
+                verdict = "met" if min(ratios) >= 10 else "MISSED"
+                print(
+                    f"target 2 ({runtime} runtime): c=8 throughput vs MLflow, "
+                    f"lowest ratio {min(ratios):.1f}x (>= 10x): {verdict}"
+                )
     else:
         print("target 2: run with --with-mlflow to compare with `mlflow models serve`")
     onnx, sk = ours.get(("forest-100", 1, 8, "onnx")), ours.get(("forest-100", 1, 8, "sklearn"))

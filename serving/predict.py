@@ -40,6 +40,7 @@ class Servable:
     plan: InputPlan
     methods: dict[str, Callable]
     onnx: OnnxModel | None = None
+    fitted_on_frame: bool = False
 
 
 ONNX = "onnx"
@@ -91,7 +92,8 @@ def _load_onnx(version: ModelVersion, estimator: Any) -> OnnxModel | None:
 
 def prepare(estimator: Any, signature: dict | None, onnx: OnnxModel | None = None) -> Servable:
     methods = {name: getattr(estimator, name) for name in METHODS if hasattr(estimator, name)}
-    return Servable(estimator, plan_for(signature, estimator), methods, onnx)
+    fitted_on_frame = hasattr(estimator, "feature_names_in_")
+    return Servable(estimator, plan_for(signature, estimator), methods, onnx, fitted_on_frame)
 
 
 def score(servable: Servable, scoring: Scoring) -> tuple[bytes, str]:
@@ -106,10 +108,20 @@ def score(servable: Servable, scoring: Scoring) -> tuple[bytes, str]:
     if result is None:
         runtime = SKLEARN
         try:
-            result = method(given.data)
+            result = method(_laid_out_as_in_training(servable, given.data))
         except (ValueError, TypeError) as exc:
             raise _refused(exc, given.null_columns) from exc
     return orjson.dumps({"predictions": result}, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), runtime
+
+
+def _laid_out_as_in_training(servable: Servable, data: Any) -> Any:
+    """An estimator fitted on a pandas DataFrame is called in-process with one, from which
+    scikit-learn takes a column-major array. BLAS sums in a layout-dependent order, so a
+    row-major copy of the same values can differ from `estimator.predict(frame)` in the last
+    digit; the same layout keeps the answers bit-identical."""
+    if servable.fitted_on_frame and isinstance(data, np.ndarray) and data.ndim == 2 and data.dtype != object:
+        return np.asfortranarray(data)
+    return data
 
 
 def _onnx_result(servable: Servable, scoring: Scoring, data: Any, null_columns: list[str]) -> Any | None:

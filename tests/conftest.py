@@ -3,6 +3,7 @@ and an S3-compatible server (moto's server mode on 127.0.0.1) for the S3 tests."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -114,7 +115,8 @@ def _ensure_bucket(endpoint: str | None, bucket: str) -> None:
     client = s3_client(endpoint)
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if bucket not in existing:
-        client.create_bucket(Bucket=bucket)
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):  # another worker made it first
+            client.create_bucket(Bucket=bucket)
 
 
 @pytest.fixture(scope="session")

@@ -98,8 +98,10 @@ def test(args: list[str]) -> int:
     ensure_venv("requirements-dev.txt")
     env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-not-secret", "DEBUG": "false"}
     # One pytest worker per core unless the caller chose (`-n 0` runs in this process).
+    # `--dist load` hands each worker its tests in collection order, which pytest-django
+    # sorts so that transactional tests (they empty the tables after themselves) come last.
     chosen = any(a == "-n" or a.startswith("--numprocesses") for a in args)
-    parallel = [] if chosen else ["-n", "auto", "--dist", "worksteal"]
+    parallel = [] if chosen else ["-n", "auto", "--dist", "load"]
     return subprocess.call([str(PYTHON), "-m", "pytest", *parallel, *args], env=env, cwd=ROOT)
 
 

@@ -9,13 +9,23 @@ from datetime import UTC, datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lineage import graph, selectors, services, shapes, wire
 from lineage.auth import LineageAccess
+from registry.credentials import CachedCredentials
 
 LISTING = {200: OpenApiTypes.OBJECT}
+
+
+class LineageView(APIView):
+    """Producers post an event per task: their credentials are checked once and then
+    remembered briefly (registry.credentials), not looked up on every event."""
+
+    authentication_classes = [CachedCredentials, SessionAuthentication]
+    permission_classes = [LineageAccess]
 
 
 class FlexibleDateTime(serializers.Field):
@@ -44,10 +54,9 @@ def _query(serializer_class, request) -> dict:
     return dict(serializer.validated_data)
 
 
-class LineageApi(APIView):
+class LineageApi(LineageView):
     """`POST`: ingest one OpenLineage event. `GET`: the graph around a node."""
 
-    permission_classes = [LineageAccess]
     parser_classes = []  # the body is read by lineage.wire: gzip and a size limit
 
     class GraphIn(serializers.Serializer):
@@ -85,9 +94,7 @@ class LineageApi(APIView):
         return Response(shapes.graph_json(found, selectors.job_io(list(found.jobs))))
 
 
-class NamespacesApi(APIView):
-    permission_classes = [LineageAccess]
-
+class NamespacesApi(LineageView):
     @extend_schema(parameters=[PageIn], responses=LISTING)
     def get(self, request):
         page = _query(PageIn, request)
@@ -95,10 +102,8 @@ class NamespacesApi(APIView):
         return Response({"namespaces": [shapes.namespace_json(ns) for ns in namespaces]})
 
 
-class JobsApi(APIView):
+class JobsApi(LineageView):
     """`/namespaces/<ns>/jobs`, or `/jobs?namespace=` (every namespace without it)."""
-
-    permission_classes = [LineageAccess]
 
     @extend_schema(parameters=[PageIn], responses=LISTING)
     def get(self, request, namespace: str | None = None):
@@ -108,10 +113,8 @@ class JobsApi(APIView):
         return Response({"jobs": [shapes.job_json(job, io.get(job.pk, {})) for job in jobs], "totalCount": total})
 
 
-class DatasetsApi(APIView):
+class DatasetsApi(LineageView):
     """`/namespaces/<ns>/datasets`, or `/datasets?namespace=` (every namespace without it)."""
-
-    permission_classes = [LineageAccess]
 
     @extend_schema(parameters=[PageIn], responses=LISTING)
     def get(self, request, namespace: str | None = None):
@@ -124,19 +127,15 @@ def _slice(page: dict) -> dict:
     return {"limit": page["limit"], "offset": page["offset"]}
 
 
-class RunApi(APIView):
-    permission_classes = [LineageAccess]
-
+class RunApi(LineageView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, run_id: str):
         run = selectors.run_get(run_id)
         return Response(shapes.run_json(run, selectors.run_io(run)))
 
 
-class EventsApi(APIView):
+class EventsApi(LineageView):
     """Raw events as received, newest first; `totalCount` counts the whole selection."""
-
-    permission_classes = [LineageAccess]
 
     class EventsIn(PageIn):
         before = FlexibleDateTime(required=False)
@@ -155,10 +154,8 @@ class EventsApi(APIView):
         return Response({"events": events, "totalCount": total})
 
 
-class SearchApi(APIView):
+class SearchApi(LineageView):
     """Datasets and jobs whose name or namespace contains `q` (Marquez's /search)."""
-
-    permission_classes = [LineageAccess]
 
     class SearchIn(serializers.Serializer):
         q = serializers.CharField(max_length=1024)

@@ -13,7 +13,7 @@ import json
 import uuid
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.db.models import F
 
 from lineage.events import DatasetRef, ParsedEvent
@@ -99,6 +99,29 @@ def _existing(model, keys: set[tuple], match: tuple[str, ...], fields: tuple[str
     return found
 
 
+def insert_unless_present(row, unique_field: str) -> bool:
+    """INSERT .. ON CONFLICT (unique_field) DO NOTHING RETURNING id (PostgreSQL, SQLite
+    3.35+): one statement that tells a new row from one already there, even when both
+    copies arrive at once, with no savepoint. True (and `row.pk` set) if inserted. The
+    ORM's bulk_create cannot say which rows it skipped."""
+    model = type(row)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    conflict = quote(model._meta.get_field(unique_field).column)
+    # Only quoted names from the model's own metadata go into the text; values are parameters.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql += f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(model._meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row._state.adding = inserted[0], False
+    return True
+
+
 # --- facets ------------------------------------------------------------------------------
 
 
@@ -140,6 +163,11 @@ def _job(event: ParsedEvent, namespaces: Namespaces) -> Job:
 
 
 def _run(event: ParsedEvent, job: Job) -> Run:
+    if event.event_type == "START":  # usually a new run: try the insert first
+        created = _create_run(event, job)
+        if created is not None:
+            _maybe_latest(job, created)
+            return created
     run = Run.objects.select_for_update().filter(uuid=event.run_uuid).first()
     if run is None:
         created = _create_run(event, job)
@@ -160,16 +188,12 @@ def _run(event: ParsedEvent, job: Job) -> Run:
 
 
 def _create_run(event: ParsedEvent, job: Job) -> Run | None:
-    """The run inserted as this event leaves it; None if a concurrent event inserted it."""
+    """The run inserted as this event leaves it; None if it exists (a concurrent or
+    earlier event inserted it)."""
     run = Run(uuid=event.run_uuid, job=job, source_id=event.run_source_id, first_event_time=event.event_time)
     _advance_state(run, event)
     merge_facets(run, event.run_facets, event.time_key)
-    try:
-        with transaction.atomic():
-            run.save(force_insert=True)
-    except IntegrityError:
-        return None
-    return run
+    return run if insert_unless_present(run, "uuid") else None
 
 
 def next_state(current: str, current_time: datetime | None, incoming: str, incoming_time: datetime) -> bool:

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from lineage import folding, forwarding
 from lineage.auth import POST
@@ -63,27 +63,7 @@ def _store(event: ParsedEvent, *, actor, size_bytes: int) -> LineageEvent | None
         received_by=actor if actor is not None and actor.is_authenticated else None,
         forward_state=ForwardState.PENDING if settings.OPENLINEAGE_URL else ForwardState.OFF,
     )
-    return row if _insert_unless_stored(row) else None
-
-
-def _insert_unless_stored(row: LineageEvent) -> bool:
-    """INSERT .. ON CONFLICT (dedupe_key) DO NOTHING RETURNING id (PostgreSQL, SQLite
-    3.35+): one statement that tells a new event from a repeat, even when both copies
-    arrive at once. The ORM's bulk_create cannot say which rows it skipped."""
-    fields = [f for f in LineageEvent._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    # Only quoted names from the model's own metadata go into the text; values are parameters.
-    sql = f"INSERT INTO {quote(LineageEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-    sql += f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING id"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk, row._state.adding = inserted[0], False
-    return True
+    return row if folding.insert_unless_present(row, "dedupe_key") else None
 
 
 def model_version_lineage_record(

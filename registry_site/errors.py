@@ -24,6 +24,11 @@ class RegistryError(Exception):
         return body
 
 
+class Unauthenticated(RegistryError):
+    status = 401
+    code = "UNAUTHENTICATED"
+
+
 class InvalidParameter(RegistryError):
     status = 400
     code = "INVALID_PARAMETER_VALUE"

@@ -1,20 +1,14 @@
-"""Small in-process caches: loaded models (LRU, loaded once per key) and short-lived
-lookups (TTL). Each worker process has its own; nothing here is shared between them."""
+"""Loaded models: an in-process LRU, each value loaded once per key. Each worker process
+has its own; nothing here is shared between them. (Short-lived lookups: registry.caching.)"""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
-
-
-def now() -> float:
-    """The clock TTLs are measured on (a function, so tests can move time on)."""
-    return time.monotonic()
 
 
 class LoadOnceLRU(Generic[V]):
@@ -70,27 +64,3 @@ class LoadOnceLRU(Generic[V]):
         with self._lock:
             self._values.clear()
             self._key_locks.clear()
-
-
-class TTLCache(Generic[V]):
-    """Values that expire `ttl` seconds after they were stored; at most `max_entries`
-    (when full, everything is dropped: simpler than LRU, and refilling is cheap)."""
-
-    def __init__(self, ttl: float, max_entries: int = 10_000):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._values: dict[Hashable, tuple[float, V]] = {}
-
-    def get(self, key: Hashable) -> V | None:
-        found = self._values.get(key)
-        if found is None or found[0] <= now():
-            return None
-        return found[1]
-
-    def put(self, key: Hashable, value: V) -> None:
-        if len(self._values) >= self.max_entries:
-            self._values.clear()
-        self._values[key] = (now() + self.ttl, value)
-
-    def clear(self) -> None:
-        self._values.clear()

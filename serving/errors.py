@@ -5,11 +5,6 @@ from __future__ import annotations
 from registry_site.errors import RegistryError
 
 
-class Unauthenticated(RegistryError):
-    status = 401
-    code = "UNAUTHENTICATED"
-
-
 class MalformedRequest(RegistryError):
     status = 400
     code = "MALFORMED_REQUEST"

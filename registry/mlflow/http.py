@@ -24,18 +24,20 @@ from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException
 
 from registry.auth import BearerTokenAuthentication, TokenAuthentication, may_read
-from registry_site.errors import Forbidden, InvalidParameter, RegistryError, error_response_body, handler404
+from registry_site.errors import (
+    Forbidden,
+    InvalidParameter,
+    RegistryError,
+    Unauthenticated,
+    error_response_body,
+    handler404,
+)
 
 CHALLENGE = 'Bearer realm="mlflow", Basic realm="mlflow"'
 # A Basic password check costs a deliberately slow hash; the client sends its
 # credentials on every call of a flow of dozens. A good check is remembered this
 # long per process (so a changed password or role is honoured within it).
 BASIC_AUTH_CACHE_SECONDS = 30
-
-
-class Unauthenticated(RegistryError):
-    status = 401
-    code = "UNAUTHENTICATED"
 
 
 class MalformedRequest(RegistryError):

@@ -4,8 +4,9 @@ on the next call, in this process at once and in every other within about a seco
 import pytest
 from servingkit import invoke, message
 
+from registry import caching
 from registry.models import ModelVersion, Stage
-from serving import cache, resolution
+from serving import resolution
 
 from kit import upload
 
@@ -67,7 +68,7 @@ def test_archiving_the_newest_version_makes_the_previous_one_latest(as_bob, as_c
 
 def test_a_change_made_by_another_process_is_seen_within_a_second(as_bob, two_versions, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(cache, "now", lambda: clock[0])
+    monkeypatch.setattr(caching, "now", lambda: clock[0])
     assert answering_version(as_bob, "/model/m/invocations") == "2"
 
     # Another worker archives v2: no signal reaches this process, only the database changes.

@@ -3,7 +3,7 @@
 
 Registration never waits for a compile unless ONNX_COMPILE_IN_BACKGROUND is off (tests):
 it records the compilation as pending and, once the version's transaction commits,
-starts a daemon thread in the same process that compiles it. One compile runs at a
+starts a thread in the same process that compiles it. One compile runs at a
 time per process (they are CPU-bound and the web workers need the cores). A process
 that stops mid-compile leaves the row pending; `manage.py compile_onnx --pending`
 finishes those, and any version can be recompiled with the same command.
@@ -121,7 +121,10 @@ def onnx_compile_scheduled(*, version: ModelVersion) -> None:
 
 
 def _start(pk: int) -> None:
-    threading.Thread(target=_compile_in_background, args=(pk,), name=f"onnx-compile-{pk}", daemon=True).start()
+    # Not a daemon: a process that exits (a management command, a worker being replaced)
+    # waits for the compile to finish, instead of killing ONNX's native threads mid-way
+    # (which aborts the process) and leaving the version pending.
+    threading.Thread(target=_compile_in_background, args=(pk,), name=f"onnx-compile-{pk}", daemon=False).start()
 
 
 def _compile_in_background(pk: int) -> None:

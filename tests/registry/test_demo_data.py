@@ -1,6 +1,14 @@
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 from django.core.management import call_command
 
 from registry.models import Alias, ModelVersion, RegisteredModel
+
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
 
 def test_the_demo_command_registers_models_with_versions_a_production_version_and_an_alias(db):
@@ -23,3 +31,24 @@ def test_running_the_demo_command_twice_adds_nothing(db):
     call_command("seed_demo")
 
     assert ModelVersion.objects.count() == count
+
+
+def test_the_demo_command_exits_cleanly_once_its_background_onnx_compilations_are_done(tmp_path):
+    """What `python3 dev.py run` does on a fresh clone: migrate, then seed with ONNX
+    compilation on and in the background (the defaults), in a process of its own."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        "ARTIFACTS_URL": f"file://{tmp_path / 'artifacts'}",
+        "SERVING_ONNX": "true",
+        "ONNX_COMPILE_IN_BACKGROUND": "true",
+    }
+    for command in (["migrate", "--verbosity", "0"], ["seed_demo"]):
+        finished = subprocess.run([sys.executable, str(MANAGE), *command], env=env, capture_output=True, text=True)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+
+    with sqlite3.connect(tmp_path / "registry.sqlite3") as database:
+        statuses = [row[0] for row in database.execute("SELECT status FROM registry_onnxcompilation")]
+        versions = database.execute("SELECT count(*) FROM registry_modelversion").fetchone()[0]
+    assert len(statuses) == versions >= 8
+    assert "pending" not in {status.lower() for status in statuses}

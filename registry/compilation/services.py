@@ -4,8 +4,8 @@
 Registration never waits for a compile unless ONNX_COMPILE_IN_BACKGROUND is off (tests):
 it records the compilation as pending and, once the version's transaction commits,
 starts a thread in the same process that compiles it. One compile runs at a
-time per process (they are CPU-bound and the web workers need the cores). A process
-that stops mid-compile leaves the row pending; `manage.py compile_onnx --pending`
+time per process (they are CPU-bound and the web workers need the cores). A process killed
+mid-compile leaves the row pending; `manage.py compile_onnx --pending`
 finishes those, and any version can be recompiled with the same command.
 """
 

@@ -163,18 +163,15 @@ def _job(event: ParsedEvent, namespaces: Namespaces) -> Job:
 
 
 def _run(event: ParsedEvent, job: Job) -> Run:
-    if event.event_type == "START":  # usually a new run: try the insert first
-        created = _create_run(event, job)
-        if created is not None:
-            _maybe_latest(job, created)
-            return created
-    run = Run.objects.select_for_update().filter(uuid=event.run_uuid).first()
+    # A START usually begins a new run: try the insert first, look it up only if it exists.
+    locking = Run.objects.select_for_update()
+    run = None if event.event_type == "START" else locking.filter(uuid=event.run_uuid).first()
     if run is None:
         created = _create_run(event, job)
         if created is not None:
             _maybe_latest(job, created)
             return created
-        run = Run.objects.select_for_update().get(uuid=event.run_uuid)
+        run = locking.get(uuid=event.run_uuid)
     changed = _advance_state(run, event)
     changed |= merge_facets(run, event.run_facets, event.time_key)
     began_earlier = event.event_time < run.first_event_time

@@ -8,10 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from registry.auth import may_read
-from registry.credentials import CHALLENGE, user_for_header
+from registry.credentials import user_for_header
 from registry_site.errors import Forbidden, Unauthenticated
-
-__all__ = ["CHALLENGE", "authorize_read"]
 
 
 def authorize_read(request) -> None:

@@ -7,6 +7,7 @@ import orjson
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from registry.credentials import CHALLENGE
 from registry_site.errors import RegistryError, error_response_body
 
 from . import access, health
@@ -59,7 +60,7 @@ def _error(exc: RegistryError) -> HttpResponse:
     status, body = error_response_body(exc)
     response = _json(body, status=status)
     if status == 401:
-        response["WWW-Authenticate"] = access.CHALLENGE
+        response["WWW-Authenticate"] = CHALLENGE
     return response
 
 

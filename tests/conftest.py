@@ -8,14 +8,13 @@ import os
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from registry import credentials
 
-from kit import client_for, free_port, grant_roles, joblib_bytes, s3_client, s3_storage_config
+from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config, user_with_roles
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -25,40 +24,28 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 # --- people ---------------------------------------------------------------------------
 
 
-def _user(username: str, *roles: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.com", f"{username}-password-1")
-    groups = list(Group.objects.filter(name__in=roles))
-    if len(groups) < len(roles):
-        # A transactional test with serialized_rollback empties the tables after itself
-        # without re-running post_migrate, and a pytest-xdist worker may run it first.
-        grant_roles()
-        groups = list(Group.objects.filter(name__in=roles))
-    user.groups.add(*groups)
-    return user
-
-
 @pytest.fixture
 def alice(db):
     """Alice trains models: she uploads."""
-    return _user("alice", "uploaders")
+    return user_with_roles("alice", "uploaders")
 
 
 @pytest.fixture
 def bob(db):
     """Bob reviews: he may read."""
-    return _user("bob", "viewers")
+    return user_with_roles("bob", "viewers")
 
 
 @pytest.fixture
 def carol(db):
     """Carol approves releases: she promotes."""
-    return _user("carol", "promoters")
+    return user_with_roles("carol", "promoters")
 
 
 @pytest.fixture
 def charlie(db):
     """Charlie has an account and no role."""
-    return _user("charlie")
+    return user_with_roles("charlie")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import boto3
 import joblib
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -110,13 +110,21 @@ def nodes_and_edges(svg: ET.Element) -> tuple[dict[str, str], list[tuple[str, st
 
 
 def grant_roles() -> None:
-    """Make sure the role groups exist with their permissions.
-
-    Browser tests need this: Playwright runs them in a greenlet with its own context, where
-    Django's connection object lacks the serialized copy that serialized_rollback restores,
-    so an earlier transactional test's flush can leave the groups table empty."""
+    """Make sure the role groups exist with their permissions. A transactional test with
+    serialized_rollback empties the tables after itself without re-running post_migrate,
+    and the next test on its worker (or a browser test, whose Playwright greenlet sees a
+    connection object without the serialized copy) would find no groups."""
     from lineage import roles as lineage_roles
     from registry import roles as registry_roles
 
     registry_roles.grant("registry", registry_roles.ROLES)
     registry_roles.grant("lineage", lineage_roles.ROLES)
+
+
+def user_with_roles(username: str, *roles: str, password: str | None = None) -> User:
+    """A user in the named role groups (granted again first if a flush emptied them)."""
+    if Group.objects.filter(name__in=roles).count() < len(roles):
+        grant_roles()
+    user = User.objects.create_user(username, f"{username}@example.com", password or f"{username}-password-1")
+    user.groups.add(*Group.objects.filter(name__in=roles))
+    return user

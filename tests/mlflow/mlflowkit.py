@@ -17,7 +17,7 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
 import skops.io  # noqa: E402
-from django.contrib.auth.models import Group, User  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.utils import request_utils  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
@@ -28,16 +28,14 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from registry import artifacts, services  # noqa: E402
 from registry.models import ModelVersion  # noqa: E402
 
-from kit import joblib_bytes  # noqa: E402
+from kit import joblib_bytes, user_with_roles  # noqa: E402
 
 LIVE = {"transaction": True, "serialized_rollback": True}
 
 
 def trainer() -> User:
     """Trina trains and ships models: she uploads and promotes."""
-    user = User.objects.create_user("trina", "trina@example.com", "trina-password-1")
-    user.groups.add(*Group.objects.filter(name__in=["uploaders", "promoters"]))
-    return user
+    return user_with_roles("trina", "uploaders", "promoters")
 
 
 def connect(request, user: User | None) -> MlflowClient:

@@ -1,24 +1,20 @@
 """A reviewer's path through the UI in a real browser, against a live server."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from registry import artifacts, services
 from registry.models import AuditEntry, ModelVersion
 
-from kit import grant_roles
+from kit import user_with_roles
 
-# A live server needs real commits; the roles are granted again by `reviewer` (see grant_roles).
+# A live server needs real commits; `reviewer` grants the roles again if a flush emptied them.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PASSWORD = "reviewer-password-1"
 
 
 @pytest.fixture
 def reviewer(db):
-    grant_roles()
-    user = User.objects.create_user("rita", password=PASSWORD)
-    user.groups.add(*Group.objects.filter(name__in=["viewers", "promoters"]))
-    return user
+    return user_with_roles("rita", "viewers", "promoters", password=PASSWORD)
 
 
 @pytest.fixture

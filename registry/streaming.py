@@ -10,10 +10,12 @@ are aborted without ever having been visible.
 
 from __future__ import annotations
 
+import base64
 import logging
+import mmap
+import queue
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
-
-from s3transfer.utils import ReadFileChunk
 
 log = logging.getLogger(__name__)
 
@@ -22,48 +24,62 @@ CHECKSUM = "CRC32"
 
 
 class MultipartStream:
-    """One multipart upload of a file that is still being written.
+    """One multipart upload of a file whose bytes are still arriving.
 
-    Each time `written()` reports another whole part on disk, a pool thread sends it,
-    reading it back from the file in small reads (from the page cache, as boto3's own
-    upload_file does): memory stays flat whatever the part size or the artifact's size.
+    The receiving thread copies each chunk as it arrives into a part buffer; every full
+    part leaves for S3 from memory, so no byte is read back from disk and botocore makes
+    no pass of its own to checksum it. The buffers (`in_flight` + 1 parts) are anonymous
+    memory maps, reused from part to part and unmapped with the stream, so the memory
+    goes back to the system afterwards instead of staying in the allocator's heap. When
+    S3 is slower than the client, the receiving thread waits for a free buffer, which
+    slows the client down instead of growing memory.
     """
 
-    def __init__(self, client, bucket: str, key: str, *, source, part_size: int, workers: int, errors: tuple):
+    def __init__(self, client, bucket: str, key: str, *, part_size: int, in_flight: int, errors: tuple):
         self.client, self.bucket, self.key = client, bucket, key
-        self.source = source  # the file being written: flush() and temporary_file_path()
         self.part_size = part_size
         self.errors = errors
         response = client.create_multipart_upload(
             Bucket=bucket, Key=key, ContentType="application/octet-stream", ChecksumAlgorithm=CHECKSUM
         )
         self.upload_id = response["UploadId"]
-        self.sent = 0
+        self.free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
+        for _ in range(in_flight + 1):
+            self.free.put(mmap.mmap(-1, part_size))
+        self.buffer = self.free.get()
+        self.filled = 0
         self.parts: list[Future] = []
         self.failure: Exception | None = None
         self.finished = False
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artifact-part")
+        self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="artifact-part")
 
-    def written(self, total: int) -> None:
-        """`total` bytes of the file are written: send any whole part among them."""
-        if total - self.sent >= self.part_size:
-            self._send(total)
+    def write(self, chunk: bytes) -> None:
+        """The next bytes of the file: each part they fill leaves now."""
+        view = memoryview(chunk)
+        while view and self._sending():
+            taken = min(len(view), self.part_size - self.filled)
+            self.buffer[self.filled : self.filled + taken] = view[:taken]
+            self.filled += taken
+            view = view[taken:]
+            if self.filled == self.part_size:
+                self._send()
 
-    def flush(self, total: int) -> None:
+    def flush(self) -> None:
         """The file is complete: send the last, short part now, so that it travels while
         the scan runs."""
-        if total > self.sent:
-            self._send(total)
+        if self.filled and self._sending():
+            self._send()
 
     def complete(self) -> bool:
         """Make the object visible. False when a part failed: the caller stores the bytes
         another way. A failure of the completion itself is raised."""
         self.pool.shutdown(wait=True)
-        if self.failure is not None or not self.parts:
+        parts = [future.result() for future in self.parts if self.failure is None]
+        self._release_buffers()
+        if self.failure is not None or not parts:
             log.warning("streaming %s to S3 failed (%s); uploading the local copy instead", self.key, self.failure)
             self.abort()
             return False
-        parts = [future.result() for future in self.parts]
         self.client.complete_multipart_upload(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}
         )
@@ -77,35 +93,55 @@ class MultipartStream:
         self.finished = True
         # A part still in flight could land after the abort and linger: let those finish first.
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._release_buffers()
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except self.errors as exc:
             log.warning("could not abort the multipart upload of %s (left to a lifecycle rule): %s", self.key, exc)
 
-    def _send(self, end: int) -> None:
-        if self.finished or self.failure is not None:
-            return  # the local file still gets every byte: store() uploads from it instead
-        self.source.flush()  # the pool reads the part through its own file handle
-        number = len(self.parts) + 1
-        self.parts.append(self.pool.submit(self._upload_part, number, self.sent, end - self.sent))
-        self.sent = end
+    def _sending(self) -> bool:
+        # After a failure the local file still gets every byte: store() uploads from it instead.
+        return self.buffer is not None and not self.finished and self.failure is None
 
-    def _upload_part(self, number: int, start: int, length: int) -> dict:
-        path = self.source.temporary_file_path()
+    def _send(self) -> None:
+        buffer, length = self.buffer, self.filled
+        body = buffer if length == self.part_size else _exact_copy(buffer, length)  # the last part
+        number = len(self.parts) + 1
+        future = self.pool.submit(self._upload_part, number, body)
+        future.add_done_callback(lambda _: self.free.put(buffer))
+        self.parts.append(future)
+        self.buffer, self.filled = self.free.get(), 0  # waits while every buffer is in flight
+
+    def _upload_part(self, number: int, body: mmap.mmap) -> dict:
+        # The map is the body, as a file of exactly the part's length: botocore and
+        # urllib3 read it in blocks without a system call, and nothing is copied whole.
+        body.seek(0)
+        # Given the checksum, botocore sends it as is instead of reading the body for it.
+        checksum = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
         try:
-            with ReadFileChunk.from_filename(path, start, length) as body:
-                response = self.client.upload_part(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=self.upload_id,
-                    PartNumber=number,
-                    Body=body,
-                    ChecksumAlgorithm=CHECKSUM,
-                )
+            response = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                Body=body,
+                ChecksumCRC32=checksum,
+            )
         except self.errors as exc:
             self.failure = self.failure or exc
             raise
-        part = {"PartNumber": number, "ETag": response["ETag"]}
-        if f"Checksum{CHECKSUM}" in response:
-            part[f"Checksum{CHECKSUM}"] = response[f"Checksum{CHECKSUM}"]
-        return part
+        return {"PartNumber": number, "ETag": response["ETag"], f"Checksum{CHECKSUM}": checksum}
+
+    def _release_buffers(self) -> None:
+        """Drop the part buffers once every part has finished (the futures' callbacks
+        hold them too): each is unmapped when its last reference goes."""
+        self.buffer = None
+        self.parts = []
+        while not self.free.empty():
+            self.free.get()
+
+
+def _exact_copy(buffer: mmap.mmap, length: int) -> mmap.mmap:
+    copy = mmap.mmap(-1, length)
+    copy[:] = buffer[:length]
+    return copy

@@ -7,6 +7,8 @@ import contextlib
 import os
 import uuid
 
+import joblib
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 from sklearn.datasets import load_iris
@@ -160,3 +162,15 @@ def iris_model(iris):
 @pytest.fixture(scope="session")
 def iris_joblib(iris_model) -> bytes:
     return joblib_bytes(iris_model)
+
+
+@pytest.fixture(scope="session")
+def wide_joblib(tmp_path_factory) -> bytes:
+    """A real model of about 20 MiB (three 8 MiB parts on the way to S3), random so that
+    a part sent twice or out of place could not go unnoticed."""
+    model = LogisticRegression().fit(np.eye(2), [0, 1])
+    model.coef_ = np.random.default_rng(0).normal(size=(1, 20 * 1024 * 1024 // 8))
+    model.n_features_in_ = model.coef_.shape[1]
+    path = tmp_path_factory.mktemp("wide") / "wide.joblib"
+    joblib.dump(model, path)
+    return path.read_bytes()

@@ -7,10 +7,7 @@ import io
 import os
 import pickle
 
-import joblib
-import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
 
 from registry.models import ModelVersion, RegisteredModel
 
@@ -42,17 +39,6 @@ def objects_in(s3_store) -> dict[str, bytes]:
 
 def multipart_uploads_in(s3_store) -> list:
     return s3_client(s3_store["endpoint"]).list_multipart_uploads(Bucket=s3_store["bucket"]).get("Uploads", [])
-
-
-@pytest.fixture(scope="module")
-def wide_joblib(tmp_path_factory) -> bytes:
-    """A real model of about 20 MiB: several 8 MiB parts on the way to S3."""
-    model = LogisticRegression().fit(np.eye(2), [0, 1])
-    model.coef_ = np.random.default_rng(0).normal(size=(1, 20 * 1024 * 1024 // 8))
-    model.n_features_in_ = model.coef_.shape[1]
-    path = tmp_path_factory.mktemp("wide") / "wide.joblib"
-    joblib.dump(model, path)
-    return path.read_bytes()
 
 
 def test_a_declared_sha256_that_matches_stores_the_bytes_under_their_content_key(as_alice, iris_joblib, s3_store):

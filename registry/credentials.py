@@ -7,8 +7,9 @@ so a busy client costs no database query (nor a password hash) per request. The 
 revoked token, a removed role or a changed password is honoured by each worker within that
 many seconds. Failed checks are not remembered.
 
-Serving's invocations and the lineage API (whose producers post an event per task) use
-it; the rest of the API authenticates through DRF's classes on every request.
+Serving's invocations, the lineage API (whose producers post an event per task) and the
+MLflow-compatible API (whose client sends its credentials on every call of a flow of
+dozens) use it; the rest of the API authenticates through DRF's classes on every request.
 """
 
 from __future__ import annotations

@@ -10,20 +10,16 @@ keys), every other method a JSON body, DELETE included.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.http import HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException
 
-from registry.auth import BearerTokenAuthentication, TokenAuthentication, may_read
+from registry import credentials
+from registry.auth import may_read
 from registry_site.errors import (
     Forbidden,
     InvalidParameter,
@@ -34,10 +30,6 @@ from registry_site.errors import (
 )
 
 CHALLENGE = 'Bearer realm="mlflow", Basic realm="mlflow"'
-# A Basic password check costs a deliberately slow hash; the client sends its
-# credentials on every call of a flow of dozens. A good check is remembered this
-# long per process (so a changed password or role is honoured within it).
-BASIC_AUTH_CACHE_SECONDS = 30
 
 
 class MalformedRequest(RegistryError):
@@ -69,28 +61,12 @@ def error(exc: Exception) -> JsonResponse:
 
 
 def caller(request):
-    """The user the Authorization header names (Bearer/Token key, or Basic), or anonymous."""
+    """The user the Authorization header names (Token/Bearer key, or Basic), or anonymous.
+    The same check as the rest of the registry's hot paths: a good one is remembered for
+    a few seconds per process, since the client sends its credentials on every call of a
+    flow of dozens (and Basic passwords cost a deliberately slow hash)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    if not header:
-        return AnonymousUser()
-    if header[:6].lower() == "basic ":
-        return _basic_user(request, header)
-    for authenticator in (BearerTokenAuthentication(), TokenAuthentication()):
-        found = authenticator.authenticate(request)
-        if found:
-            return found[0]
-    raise Unauthenticated("unsupported Authorization scheme: send 'Bearer <token>' or Basic credentials")
-
-
-def _basic_user(request, header: str):
-    digest = hmac.new(settings.SECRET_KEY.encode(), header.encode("utf-8", "surrogateescape"), hashlib.sha256)
-    key = f"mlflow-basic-auth:{digest.hexdigest()}"
-    remembered = cache.get(key)
-    user = get_user_model().objects.filter(pk=remembered, is_active=True).first() if remembered else None
-    if user is None:
-        user = BasicAuthentication().authenticate(request)[0]
-        cache.set(key, user.pk, BASIC_AUTH_CACHE_SECONDS)
-    return user
+    return credentials.user_for_header(header) if header else AnonymousUser()
 
 
 def authorize(request, *, write: bool):

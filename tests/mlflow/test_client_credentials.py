@@ -100,3 +100,23 @@ def test_basic_credentials_through_the_test_client(alice, anonymous):
     anonymous.credentials(HTTP_AUTHORIZATION=f"Basic {encoded}")
 
     assert anonymous.get(f"{API}/registered-models/search").status_code == 200
+
+
+def test_a_revoked_token_is_refused_on_the_next_call(alice):
+    as_alice = client_for(alice, keyword="Bearer")
+    assert as_alice.get(f"{API}/registered-models/search").status_code == 200
+
+    alice.auth_token.delete()
+
+    response = as_alice.get(f"{API}/registered-models/search")
+    assert response.status_code == 401
+    assert response.json()["message"] == "invalid token"
+
+
+def test_an_unsupported_scheme_is_401_naming_the_schemes_that_work(db, anonymous):
+    anonymous.credentials(HTTP_AUTHORIZATION="Digest abc")
+
+    response = anonymous.get(f"{API}/registered-models/search")
+
+    assert response.status_code == 401
+    assert "use Token, Bearer or Basic" in response.json()["message"]

@@ -195,10 +195,7 @@ def run(args, work: Path, procs: list) -> None:
     moto = procs[0].pid
     curl = [*authorized, "-F", f"file=@{path}"]
     for attempt in range(args.repeat):
-        # New bytes in the middle of the coefficients: new content, so the registry stores it again.
-        with open(path, "r+b") as fh:
-            fh.seek(size // 2)
-            fh.write(attempt.to_bytes(8, "little") * 2)
+        change_middle(path, attempt.to_bytes(8, "little") * 2)
         digest, hashing = client_sha256(path)
         times["hash"].append(hashing)
         # Rotate who goes first, so no side always meets a warmer server.
@@ -236,12 +233,18 @@ def warm_up(work: Path, authorized: list[str], url: str) -> None:
     path = work / "small.joblib"
     big_model(path, 20)  # a few whole 8 MiB parts
     for declared in (True, False):
-        with open(path, "r+b") as fh:  # new bytes each time: stored, not found already there
-            fh.seek(path.stat().st_size // 2)
-            fh.write(os.urandom(16))
+        change_middle(path, os.urandom(16))
         declare = ["-H", f"X-Artifact-SHA256: {client_sha256(path)[0]}"] if declared else []
         _, body = timed([*authorized, "-F", f"file=@{path}", *declare, url])
         assert '"version"' in body, body
+
+
+def change_middle(path: Path, marker: bytes) -> None:
+    """New bytes in the middle of the coefficients: new content, so the registry stores
+    it again instead of finding it already there."""
+    with open(path, "r+b") as fh:
+        fh.seek(path.stat().st_size // 2)
+        fh.write(marker)
 
 
 def client_sha256(path: Path) -> tuple[str, float]:

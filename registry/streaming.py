@@ -74,9 +74,9 @@ class MultipartStream:
         """Make the object visible. False when a part failed: the caller stores the bytes
         another way. A failure of the completion itself is raised."""
         self.pool.shutdown(wait=True)
-        parts = [future.result() for future in self.parts if self.failure is None]
+        parts = [] if self.failure is not None else [future.result() for future in self.parts]
         self._release_buffers()
-        if self.failure is not None or not parts:
+        if not parts:
             log.warning("streaming %s to S3 failed (%s); uploading the local copy instead", self.key, self.failure)
             self.abort()
             return False

@@ -5,6 +5,7 @@ several conftest.py files, `from kit import ...` would find whichever loaded fir
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -76,6 +77,17 @@ def joblib_bytes(estimator) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer)
     return buffer.getvalue()
+
+
+def declaring(content: bytes) -> dict:
+    """The header with which a client declares the sha256 of the file it uploads."""
+    return {"X-Artifact-SHA256": hashlib.sha256(content).hexdigest()}
+
+
+def key_of(content: bytes, prefix: str = "registry") -> str:
+    """The S3 key the registry stores these bytes under (content-addressed)."""
+    digest = hashlib.sha256(content).hexdigest()
+    return f"{prefix}/sha256/{digest[:2]}/{digest}"
 
 
 def upload(client, name: str, content: bytes, *, headers: dict | None = None, **fields):

@@ -11,7 +11,7 @@ import pytest
 
 from registry.models import ModelVersion, RegisteredModel
 
-from kit import free_port, s3_client, s3_storage_config, stored_objects, upload
+from kit import declaring, free_port, key_of, s3_client, s3_storage_config, stored_objects, upload
 
 
 class Evil:
@@ -20,15 +20,6 @@ class Evil:
 
     def __reduce__(self):
         return (self.func, self.args)
-
-
-def declaring(content: bytes) -> dict:
-    return {"X-Artifact-SHA256": hashlib.sha256(content).hexdigest()}
-
-
-def key_of(content: bytes) -> str:
-    digest = hashlib.sha256(content).hexdigest()
-    return f"registry/sha256/{digest[:2]}/{digest}"
 
 
 def objects_in(s3_store) -> dict[str, bytes]:

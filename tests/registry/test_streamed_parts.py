@@ -5,34 +5,29 @@ and a part that fails leaves the upload to finish from the local copy."""
 import hashlib
 
 from botocore.exceptions import EndpointConnectionError
+from django.conf import settings as django_settings
 from django.core.files.storage import storages
 
 from registry import artifacts
 
-from kit import s3_client, upload
+from kit import declaring, key_of, s3_client, stored_objects, upload
 
 PART = 8 * 1024 * 1024
 
 
-def declaring(content: bytes) -> dict:
-    return {"X-Artifact-SHA256": hashlib.sha256(content).hexdigest()}
-
-
-def stored(s3_store, content: bytes) -> bytes:
-    digest = hashlib.sha256(content).hexdigest()
-    key = f"{s3_store['prefix']}/sha256/{digest[:2]}/{digest}"
-    return s3_client(s3_store["endpoint"]).get_object(Bucket=s3_store["bucket"], Key=key)["Body"].read()
+def stored() -> dict[str, bytes]:
+    return stored_objects(django_settings.STORAGES["artifacts"])
 
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def sent_parts(event_name: str = "before-send.s3.UploadPart") -> list:
-    """Records the UploadPart requests the registry's S3 client sends."""
+def sent_parts() -> list:
+    """Records the headers of the UploadPart requests the registry's S3 client sends."""
     seen = []
     storages["artifacts"].connection.meta.client.meta.events.register(
-        event_name, lambda request, **_: seen.append({k: _text(v) for k, v in request.headers.items()})
+        "before-send.s3.UploadPart", lambda request, **_: seen.append({k: _text(v) for k, v in request.headers.items()})
     )
     return seen
 
@@ -46,7 +41,7 @@ def test_parts_reuse_their_buffers_and_arrive_in_order(as_alice, wide_joblib, s3
 
     assert response.status_code == 201, response.content
     assert len(parts) == 3
-    assert stored(s3_store, wide_joblib) == wide_joblib
+    assert stored() == {key_of(wide_joblib): wide_joblib}
 
 
 def test_parts_carry_a_crc32_and_an_unsigned_payload_by_default(as_alice, wide_joblib, s3_store):
@@ -75,7 +70,7 @@ def test_with_payload_signing_asked_for_each_part_is_signed_with_its_sha256(
     assert response.status_code == 201, response.content
     expected = [hashlib.sha256(wide_joblib[start : start + PART]).hexdigest() for start in (0, PART, 2 * PART)]
     assert [part["X-Amz-Content-SHA256"] for part in parts] == expected
-    assert stored(s3_store, wide_joblib) == wide_joblib
+    assert stored() == {key_of(wide_joblib): wide_joblib}
 
 
 def test_a_part_that_fails_on_the_way_leaves_the_upload_to_the_local_copy(as_alice, wide_joblib, s3_store):
@@ -94,5 +89,5 @@ def test_a_part_that_fails_on_the_way_leaves_the_upload_to_the_local_copy(as_ali
 
     assert response.status_code == 201, response.content
     assert sum("partNumber=2" in url for url in attempts) >= 2  # dropped, then sent from the local copy
-    assert stored(s3_store, wide_joblib) == wide_joblib
+    assert stored() == {key_of(wide_joblib): wide_joblib}
     assert s3_client(s3_store["endpoint"]).list_multipart_uploads(Bucket=s3_store["bucket"]).get("Uploads", []) == []

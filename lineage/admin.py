@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from lineage.models import Dataset, Job, LineageEvent, Namespace, Run
+from lineage.models import Dataset, Job, LineageEvent, Namespace, PendingFold, Run
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -18,6 +18,15 @@ class LineageEventAdmin(ReadOnly):
     list_display = ["event_time", "kind", "event_type", "run_uuid", "forward_state", "received_at"]
     list_filter = ["kind", "event_type", "forward_state"]
     date_hierarchy = "event_time"
+
+
+@admin.register(PendingFold)
+class PendingFoldAdmin(ReadOnly):
+    """Events stored but not yet in the graph: for a moment after their 201, or, with an
+    error, set aside because folding them failed (see lineage.backlog)."""
+
+    list_display = ["event", "error"]
+    list_select_related = ["event"]
 
 
 @admin.register(Namespace)

@@ -10,10 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lineage import graph, selectors, services, shapes, wire
+from lineage import backlog, graph, selectors, services, shapes, wire
 from lineage.auth import LineageAccess
 from registry.credentials import CachedCredentials
 
@@ -26,6 +27,11 @@ class LineageView(APIView):
 
     authentication_classes = [CachedCredentials, SessionAuthentication]
     permission_classes = [LineageAccess]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in SAFE_METHODS:  # a reader sees every event stored before it asked
+            backlog.catch_up()
 
 
 class FlexibleDateTime(serializers.Field):

@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 
+from lineage import backlog
 from lineage.graph import Graph, lineage_graph, node_id
 from lineage.layout import Box, EdgePath, layered_layout
 from lineage.models import Dataset, Job
@@ -63,7 +64,9 @@ def draw(graph: Graph) -> Drawing:
 
 def neighbourhood(node: str, depth: int = 2) -> Drawing | None:
     """The drawing within `depth` edges of `node`, or None while it has no lineage
-    (a version registered without input datasets, say)."""
+    (a version registered without input datasets, say). Pages outside lineage (a
+    model version's) call this, so it folds pending events first, as every reader does."""
+    backlog.catch_up()
     try:
         return draw(lineage_graph(node, depth=depth))
     except NotFound:

@@ -1,9 +1,11 @@
-"""Folding one parsed event into namespaces, jobs, runs, datasets, versions and edges.
+"""Folding parsed events into namespaces, jobs, runs, datasets, versions and edges.
 
-Order-independent and idempotent: facets carry the eventTime that set them, run state
-never leaves a terminal state for a non-terminal one, edges only accumulate. Rows that
-several events may change at once are locked in a fixed order (job, run, datasets by
-id), so concurrent events never deadlock. Runs inside the caller's transaction.
+Works on a batch: the events of a batch are applied in order to rows held in memory,
+then written with a fixed number of set-based statements whatever the batch's size
+(bulk inserts and updates), so folding many events costs little more than folding
+one. Order-independent and idempotent: facets carry the eventTime that set them, run
+state never leaves a terminal state for a non-terminal one, edges only accumulate.
+One folder at a time (`lineage.backlog` holds the lock), inside its transaction.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from lineage.events import DatasetRef, ParsedEvent
 from lineage.models import (
@@ -43,15 +46,18 @@ STATE_OF_EVENT = {
 STREAM_SCHEMES = ("kafka", "kinesis", "pubsub", "pulsar", "eventhubs")
 FILE_SCHEMES = ("s3", "s3a", "gs", "gcs", "hdfs", "file", "abfss", "wasbs", "dbfs")
 _VERSION_NAMESPACE = uuid.UUID("6f1d3a0c-6a55-4d0e-9a53-1f4b1b0e7c11")
+RUN_FIELDS = ["state", "state_time", "first_event_time", "started_at", "ended_at", "facets", "facet_times"]
+
+Key = tuple[str, str]  # (namespace, name) of a job or a dataset
 
 
-def fold(event: ParsedEvent) -> None:
-    namespaces = Namespaces(event)
-    job = _job(event, namespaces) if event.job else None
-    run = _run(event, job) if event.kind == EventKind.RUN else None
-    datasets = _datasets(event, namespaces, run)
-    if job is not None:
-        _link(job, run, event, datasets)
+def fold(events: list[ParsedEvent]) -> None:
+    """Fold `events`, in order, into the graph."""
+    namespaces = Namespaces(events)
+    jobs, jobs_changed = _jobs(events, namespaces)
+    runs = _runs(events, jobs, jobs_changed)
+    datasets = _datasets(events, namespaces, runs)
+    _link(events, jobs, runs, datasets)
 
 
 # --- creating rows -----------------------------------------------------------------------
@@ -59,40 +65,44 @@ def fold(event: ParsedEvent) -> None:
 
 class Namespaces:
     """Namespace ids by name, fetched (and created) only when a new job or dataset needs
-    one: an event about known jobs and datasets never looks them up."""
+    one: a batch about known jobs and datasets never looks them up."""
 
-    def __init__(self, event: ParsedEvent):
-        self.names = {ref.namespace for ref in event.datasets} | ({event.job.namespace} if event.job else set())
+    def __init__(self, events: list[ParsedEvent]):
+        self.names = {ref.namespace for event in events for ref in _named(event)}
         self.ids: dict[str, int] | None = None
 
     def __getitem__(self, name: str) -> int:
         if self.ids is None:
             keys = {(n,) for n in self.names}
-            found = ensure_rows(Namespace, keys, match=("name",), fields=("id",), build=lambda k: Namespace(name=k[0]))
+            build = lambda key: Namespace(name=key[0])  # noqa: E731
+            found = ensure_rows(Namespace.objects.only("id"), keys, match=("name",), build=build)
             self.ids = {key[0]: namespace.pk for key, namespace in found.items()}
         return self.ids[name]
 
 
-def ensure_rows(model, keys: set[tuple], *, match: tuple[str, ...], fields: tuple[str, ...], build) -> dict:
-    """Rows of `model` whose `match` lookups equal each key (only `fields` loaded), the
-    missing ones inserted with `build(key)` first: one SELECT when all exist, else
-    INSERT .. ON CONFLICT DO NOTHING and one more SELECT, so concurrent events creating
-    the same rows never fail."""
-    found = _existing(model, keys, match, fields)
+def _named(event: ParsedEvent) -> tuple[DatasetRef, ...]:
+    return event.datasets + ((event.job,) if event.job else ())
+
+
+def ensure_rows(rows: QuerySet, keys: set[tuple], *, match: tuple[str, ...], build) -> dict:
+    """Rows of the queryset whose `match` lookups equal each key, the missing ones
+    inserted with `build(key)` first: one SELECT when all exist, else INSERT .. ON
+    CONFLICT DO NOTHING and one more SELECT, so concurrent writers never fail."""
+    found = _existing(rows, keys, match)
     missing = keys - found.keys()
     if missing:
-        model.objects.bulk_create([build(key) for key in missing], ignore_conflicts=True)
-        found = _existing(model, keys, match, fields)
+        rows.model.objects.bulk_create([build(key) for key in missing], ignore_conflicts=True)
+        found = _existing(rows, keys, match)
     return found
 
 
-def _existing(model, keys: set[tuple], match: tuple[str, ...], fields: tuple[str, ...]) -> dict:
+def _existing(rows: QuerySet, keys: set[tuple], match: tuple[str, ...]) -> dict:
     if not keys:
         return {}
     filters = {f"{lookup}__in": {key[i] for key in keys} for i, lookup in enumerate(match)}
     aliases = {f"key_{i}": F(lookup) for i, lookup in enumerate(match)}
     found = {}
-    for row in model.objects.filter(**filters).only(*fields).annotate(**aliases):
+    for row in rows.filter(**filters).annotate(**aliases):
         key = tuple(getattr(row, alias) for alias in aliases)
         if key in keys:
             found[key] = row
@@ -122,6 +132,16 @@ def insert_unless_present(row, unique_field: str) -> bool:
     return True
 
 
+def _save_changed(model, rows, fields: list[str]) -> None:
+    """Write these fields of rows that exist, in one statement. An upsert on the primary
+    key (INSERT .. ON CONFLICT (id) DO UPDATE), because bulk_update's CASE WHEN per row
+    and field costs far more Python than the update itself; auto_now is set on the way."""
+    if rows:
+        model.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "updated_at"]
+        )
+
+
 # --- facets ------------------------------------------------------------------------------
 
 
@@ -148,49 +168,65 @@ def merge_facets(node, incoming: dict, when: str) -> bool:
 # --- jobs and runs -----------------------------------------------------------------------
 
 
-def _job(event: ParsedEvent, namespaces: Namespaces) -> Job:
-    """The job, locked first: every later lock of the event comes after it."""
-    ref = event.job
-    lookup = {"namespace__name": ref.namespace, "name": ref.name}
-    locking = Job.objects.select_related("latest_run").select_for_update(of=("self",))
-    job = locking.filter(**lookup).first()
-    if job is None:
-        Job.objects.get_or_create(namespace_id=namespaces[ref.namespace], name=ref.name)
-        job = locking.get(**lookup)
-    if merge_facets(job, ref.facets, event.time_key):
-        job.save(update_fields=["facets", "facet_times", "updated_at"])
-    return job
+def _jobs(events: list[ParsedEvent], namespaces: Namespaces) -> tuple[dict[Key, Job], set[Key]]:
+    """Every job of the batch (created if new) with its facets merged, and the jobs
+    whose facets changed; `_runs` saves them."""
+    keys = {(event.job.namespace, event.job.name) for event in events if event.job}
+    jobs = ensure_rows(
+        Job.objects.select_related("latest_run"),
+        keys,
+        match=("namespace__name", "name"),
+        build=lambda key: Job(namespace_id=namespaces[key[0]], name=key[1]),
+    )
+    changed = set()
+    for event in events:
+        if event.job and merge_facets(jobs[(event.job.namespace, event.job.name)], event.job.facets, event.time_key):
+            changed.add((event.job.namespace, event.job.name))
+    return jobs, changed
 
 
-def _run(event: ParsedEvent, job: Job) -> Run:
-    # A START usually begins a new run: try the insert first, look it up only if it exists.
-    locking = Run.objects.select_for_update()
-    run = None if event.event_type == "START" else locking.filter(uuid=event.run_uuid).first()
-    if run is None:
-        created = _create_run(event, job)
-        if created is not None:
-            _maybe_latest(job, created)
-            return created
-        run = locking.get(uuid=event.run_uuid)
-    changed = _advance_state(run, event)
-    changed |= merge_facets(run, event.run_facets, event.time_key)
-    began_earlier = event.event_time < run.first_event_time
-    if began_earlier:
-        run.first_event_time = event.event_time
-    if changed or began_earlier:
-        run.save()
-    if began_earlier and run.job_id == job.pk:
-        _maybe_latest(job, run)
-    return run
+@dataclass
+class Runs:
+    """The batch's runs by uuid, and each touched job's latest run (the one that began
+    last, by its earliest event)."""
+
+    by_uuid: dict[uuid.UUID, Run] = field(default_factory=dict)
+    latest: dict[int, Run] = field(default_factory=dict)  # job id -> run, where it changed
+    created: list[Run] = field(default_factory=list)
 
 
-def _create_run(event: ParsedEvent, job: Job) -> Run | None:
-    """The run inserted as this event leaves it; None if it exists (a concurrent or
-    earlier event inserted it)."""
-    run = Run(uuid=event.run_uuid, job=job, source_id=event.run_source_id, first_event_time=event.event_time)
-    _advance_state(run, event)
-    merge_facets(run, event.run_facets, event.time_key)
-    return run if insert_unless_present(run, "uuid") else None
+def _runs(events: list[ParsedEvent], jobs: dict[Key, Job], jobs_changed: set[Key]) -> Runs:
+    """Apply the batch's run events to existing runs (one SELECT) and new ones, then
+    write them (one INSERT for the new, one UPDATE for the changed) and the jobs whose
+    facets or latest run changed (one UPDATE)."""
+    wanted = {event.run_uuid for event in events if event.kind == EventKind.RUN}
+    runs = Runs(by_uuid={run.uuid: run for run in Run.objects.filter(uuid__in=wanted)} if wanted else {})
+    known = {run.pk: run for run in runs.by_uuid.values()}
+    for job in jobs.values():  # one object per run, so in-batch changes are what is compared
+        if job.latest_run_id in known:
+            job.latest_run = known[job.latest_run_id]
+    created, changed = {}, set()
+    for event in events:
+        if event.kind != EventKind.RUN:
+            continue
+        job = jobs[(event.job.namespace, event.job.name)]
+        run = runs.by_uuid.get(event.run_uuid)
+        if run is None:
+            run = Run(uuid=event.run_uuid, job=job, source_id=event.run_source_id, first_event_time=event.event_time)
+            runs.by_uuid[run.uuid] = created[run.uuid] = run
+            began_earlier = True
+        else:
+            began_earlier = event.event_time < run.first_event_time
+            run.first_event_time = min(run.first_event_time, event.event_time)
+        if _advance_state(run, event) | merge_facets(run, event.run_facets, event.time_key) | began_earlier:
+            changed.add(run.uuid)
+        if began_earlier and run.job_id == job.pk:
+            _maybe_latest(runs, job, run)
+    runs.created = Run.objects.bulk_create(created.values())  # sets their ids (PostgreSQL, SQLite 3.35+)
+    _save_changed(Run, [runs.by_uuid[key] for key in changed - created.keys()], RUN_FIELDS)
+    changed_jobs = {jobs[key].pk: jobs[key] for key in jobs_changed} | {job.pk: job for job in _with_latest(jobs, runs)}
+    _save_changed(Job, list(changed_jobs.values()), ["facets", "facet_times", "latest_run"])
+    return runs
 
 
 def next_state(current: str, current_time: datetime | None, incoming: str, incoming_time: datetime) -> bool:
@@ -213,12 +249,19 @@ def _advance_state(run: Run, event: ParsedEvent) -> bool:
     return changed
 
 
-def _maybe_latest(job: Job, run: Run) -> None:
+def _maybe_latest(runs: Runs, job: Job, run: Run) -> None:
     """The job's latest run is the one that began last (by its earliest event)."""
-    current = job.latest_run
-    if current is None or (current.pk != run.pk and run.first_event_time >= current.first_event_time):
-        job.latest_run = run
-        job.save(update_fields=["latest_run", "updated_at"])
+    current = runs.latest.get(job.pk, job.latest_run)
+    if current is None or (current is not run and run.first_event_time >= current.first_event_time):
+        runs.latest[job.pk] = run
+
+
+def _with_latest(jobs: dict[Key, Job], runs: Runs) -> list[Job]:
+    """Jobs whose latest run changed, pointed at it (now that new runs have ids)."""
+    changed = [job for job in jobs.values() if job.pk in runs.latest and job.latest_run_id != runs.latest[job.pk].pk]
+    for job in changed:
+        job.latest_run = runs.latest[job.pk]
+    return changed
 
 
 # --- datasets ----------------------------------------------------------------------------
@@ -234,50 +277,102 @@ def dataset_type(namespace: str, facets: dict) -> str:
     return "FILE" if scheme in FILE_SCHEMES else "DB_TABLE"
 
 
-def _datasets(event: ParsedEvent, namespaces: Namespaces, run: Run | None) -> dict[tuple[str, str], Dataset]:
-    """Every dataset of the event, created if new; those it reports facets for are
-    locked (in id order) and updated."""
-    refs = {(ref.namespace, ref.name): ref for ref in event.datasets}
+@dataclass
+class Datasets:
+    """The batch's datasets, and which content version each had after each event."""
 
-    def build(key: tuple[str, str]) -> Dataset:
-        return Dataset(namespace_id=namespaces[key[0]], name=key[1], type=dataset_type(key[0], refs[key].facets))
+    by_key: dict[Key, Dataset]
+    version_ids: dict[tuple[int, str], int]  # (dataset id, content hash) -> version id
+    after_event: list[dict[Key, str | None]]  # per event: dataset -> content hash
 
-    datasets = ensure_rows(
-        Dataset, set(refs), match=("namespace__name", "name"), fields=("id", "current_version_id"), build=build
+    def version_id(self, event_index: int, key: Key) -> int | None:
+        digest = self.after_event[event_index].get(key)
+        return self.version_ids[(self.by_key[key].pk, digest)] if digest else None
+
+
+def _datasets(events: list[ParsedEvent], namespaces: Namespaces, runs: Runs) -> Datasets:
+    """Every dataset of the batch, created if new, with the facets the events report
+    merged in order; a new version only where the content changed."""
+    keys = {(ref.namespace, ref.name) for event in events for ref in event.datasets}
+    datasets = Datasets(
+        by_key=ensure_rows(
+            Dataset.objects.select_related("current_version").defer("current_version__content"),
+            keys,
+            match=("namespace__name", "name"),
+            build=lambda key: Dataset(namespace_id=namespaces[key[0]], name=key[1], type=dataset_type(key[0], {})),
+        ),
+        version_ids={},
+        after_event=[],
     )
-    reporting = [dataset.pk for key, dataset in datasets.items() if _merged_facets(event, key)]
-    if reporting:
-        locking = Dataset.objects.select_related("current_version").select_for_update(of=("self",))
-        locked = {d.pk: d for d in locking.filter(pk__in=reporting).order_by("pk")}
-        for key, dataset in datasets.items():
-            if dataset.pk in locked:
-                datasets[key] = locked[dataset.pk]
-                _update_dataset(datasets[key], key, event, run if _is_output(event, key) else None)
+    digests = {}
+    for key, dataset in datasets.by_key.items():
+        if dataset.current_version_id:
+            digests[key] = dataset.current_version.content_hash
+            datasets.version_ids[(dataset.pk, digests[key])] = dataset.current_version_id
+    changed, new_versions = set(), {}
+    for event in events:
+        producer = runs.by_uuid.get(event.run_uuid) if event.kind == EventKind.RUN else None
+        for key, facets in _merged_facets(event).items():
+            dataset = datasets.by_key[key]
+            if not merge_facets(dataset, facets, event.time_key):
+                continue
+            changed.add(key)
+            dataset.type = dataset_type(key[0], dataset.facets)
+            digest, content = content_hash(dataset.facets)
+            if content and digest != digests.get(key):
+                digests[key] = digest
+                if (dataset.pk, digest) not in datasets.version_ids and (dataset.pk, digest) not in new_versions:
+                    made_by = producer if _is_output(event, key) else None
+                    new_versions[(dataset.pk, digest)] = _version(dataset, key, digest, content, event, made_by)
+        datasets.after_event.append(
+            {(ref.namespace, ref.name): digests.get((ref.namespace, ref.name)) for ref in event.datasets}
+        )
+    _save_versions(datasets, new_versions)
+    rows = [datasets.by_key[key] for key in changed]
+    for key, dataset in zip(changed, rows, strict=True):
+        if key in digests:
+            dataset.current_version_id = datasets.version_ids[(dataset.pk, digests[key])]
+    _save_changed(Dataset, rows, ["facets", "facet_times", "type", "current_version"])
     return datasets
 
 
-def _merged_facets(event: ParsedEvent, key: tuple[str, str]) -> dict:
-    """Facets sent for one dataset across the event's inputs and outputs (outputs last)."""
-    merged: dict = {}
+def _merged_facets(event: ParsedEvent) -> dict[Key, dict]:
+    """Facets sent for each dataset of the event across its inputs and outputs (outputs
+    last); datasets it sends no facets for are left out."""
+    merged: dict[Key, dict] = {}
     for ref in event.datasets:
-        if (ref.namespace, ref.name) == key:
-            merged.update(ref.facets)
+        if ref.facets:
+            merged.setdefault((ref.namespace, ref.name), {}).update(ref.facets)
     return merged
 
 
-def _is_output(event: ParsedEvent, key: tuple[str, str]) -> bool:
+def _is_output(event: ParsedEvent, key: Key) -> bool:
     return any((ref.namespace, ref.name) == key for ref in event.outputs)
 
 
-def _update_dataset(dataset: Dataset, key: tuple[str, str], event: ParsedEvent, producer: Run | None) -> None:
-    """Merge the facets the event reports; a new version only if the content changed."""
-    if not merge_facets(dataset, _merged_facets(event, key), event.time_key):
+def _version(dataset: Dataset, key: Key, digest: str, content: dict, event: ParsedEvent, run: Run | None):
+    return DatasetVersion(
+        dataset=dataset,
+        content_hash=digest,
+        uuid=uuid.uuid5(_VERSION_NAMESPACE, f"{key[0]}\n{key[1]}\n{digest}"),
+        content=content,
+        created_by_run=run,
+        event_time=event.event_time,
+    )
+
+
+def _save_versions(datasets: Datasets, new_versions: dict[tuple[int, str], DatasetVersion]) -> None:
+    """Insert the versions first seen in this batch (an identical one already stored
+    is kept as it is) and learn every one's id."""
+    if not new_versions:
         return
-    dataset.type = dataset_type(key[0], dataset.facets)
-    version = _version_for(dataset, key, event, producer)
-    if version is not None:
-        dataset.current_version = version
-    dataset.save(update_fields=["facets", "facet_times", "type", "current_version", "updated_at"])
+    DatasetVersion.objects.bulk_create(new_versions.values(), ignore_conflicts=True)
+    stored = DatasetVersion.objects.filter(
+        dataset_id__in={pk for pk, _ in new_versions}, content_hash__in={digest for _, digest in new_versions}
+    ).values_list("dataset_id", "content_hash", "id")
+    for dataset_id, digest, pk in stored:
+        if (dataset_id, digest) in new_versions:
+            datasets.version_ids[(dataset_id, digest)] = pk
 
 
 def content_hash(facets: dict) -> tuple[str, dict]:
@@ -292,60 +387,49 @@ def content_hash(facets: dict) -> tuple[str, dict]:
     return hashlib.sha256(body.encode()).hexdigest(), content
 
 
-def _version_for(dataset: Dataset, key: tuple[str, str], event: ParsedEvent, run: Run | None) -> DatasetVersion | None:
-    digest, content = content_hash(dataset.facets)
-    if not content:
-        return None
-    if dataset.current_version_id and dataset.current_version.content_hash == digest:
-        return dataset.current_version
-    version, _ = DatasetVersion.objects.get_or_create(
-        dataset=dataset,
-        content_hash=digest,
-        defaults={
-            "uuid": uuid.uuid5(_VERSION_NAMESPACE, f"{key[0]}\n{key[1]}\n{digest}"),
-            "content": content,
-            "created_by_run": run,
-            "event_time": event.event_time,
-        },
-    )
-    return version
-
-
 # --- edges -------------------------------------------------------------------------------
 
 
-def _link(job: Job, run: Run | None, event: ParsedEvent, datasets: dict) -> None:
-    io = [(Direction.IN, ref) for ref in event.inputs] + [(Direction.OUT, ref) for ref in event.outputs]
-    edges = {(direction, datasets[(ref.namespace, ref.name)].pk) for direction, ref in io}
+def _link(events: list[ParsedEvent], jobs: dict[Key, Job], runs: Runs, datasets: Datasets) -> None:
+    """Job edges (accumulating) and run edges (which version each run read or wrote,
+    with the input/output facets merged): one INSERT each."""
+    job_edges, run_edges = set(), {}
+    for index, event in enumerate(events):
+        if event.job is None:
+            continue
+        job = jobs[(event.job.namespace, event.job.name)]
+        run = runs.by_uuid.get(event.run_uuid) if event.kind == EventKind.RUN else None
+        io = [(Direction.IN, ref) for ref in event.inputs] + [(Direction.OUT, ref) for ref in event.outputs]
+        for direction, ref in io:
+            key = (ref.namespace, ref.name)
+            dataset_id = datasets.by_key[key].pk
+            job_edges.add((job.pk, direction, dataset_id))
+            if run is not None:
+                row = run_edges.setdefault(
+                    (run.pk, direction, dataset_id), RunIO(run=run, direction=direction, dataset_id=dataset_id)
+                )
+                row.dataset_version_id = datasets.version_id(index, key)
+                row.facets.update(ref.io_facets)
     JobIO.objects.bulk_create(
-        [JobIO(job=job, direction=d, dataset_id=pk) for d, pk in edges],
-        ignore_conflicts=True,
+        [JobIO(job_id=job, direction=d, dataset_id=pk) for job, d, pk in job_edges], ignore_conflicts=True
     )
-    if run is not None:
-        _link_run(run, io, datasets)
+    _save_run_edges(run_edges, runs)
 
 
-def _link_run(run: Run, io: list[tuple[str, DatasetRef]], datasets: dict) -> None:
-    rows = {}
-    for direction, ref in io:
-        dataset = datasets[(ref.namespace, ref.name)]
-        row = rows.setdefault((direction, dataset.pk), RunIO(run=run, direction=direction, dataset=dataset))
-        row.dataset_version_id = dataset.current_version_id
-        row.facets.update(ref.io_facets)
+def _save_run_edges(rows: dict[tuple[int, str, int], RunIO], runs: Runs) -> None:
+    if not rows:
+        return
+    with_facets = any(row.facets for row in rows.values())
+    if with_facets:
+        earlier_runs = {key[0] for key in rows} - {run.pk for run in runs.created}
+        stored = RunIO.objects.filter(run_id__in=earlier_runs)
+        for run_id, direction, dataset_id, facets in stored.values_list("run_id", "direction", "dataset_id", "facets"):
+            row = rows.get((run_id, direction, dataset_id))
+            if row is not None:
+                row.facets = {**facets, **row.facets}
     RunIO.objects.bulk_create(
         rows.values(),
         update_conflicts=True,
         unique_fields=["run", "direction", "dataset"],
-        update_fields=["dataset_version"],
+        update_fields=["dataset_version", "facets"] if with_facets else ["dataset_version"],
     )
-    for row in rows.values():
-        if row.facets:
-            _merge_io_facets(run, row)
-
-
-def _merge_io_facets(run: Run, row: RunIO) -> None:
-    stored = RunIO.objects.select_for_update().get(run=run, direction=row.direction, dataset_id=row.dataset_id)
-    merged = {**stored.facets, **row.facets}
-    if merged != stored.facets:
-        stored.facets = merged
-        stored.save(update_fields=["facets"])

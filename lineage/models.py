@@ -61,6 +61,18 @@ class LineageEvent(models.Model):
         return f"{self.kind} {self.event_type} {self.event_time:%Y-%m-%d %H:%M:%S}"
 
 
+class PendingFold(models.Model):
+    """A stored event not yet folded into the graph. Ingestion inserts it with the event
+    (one transaction); `lineage.backlog` folds pending events in batches and deletes
+    these rows. A row stays, with `error`, only for an event that could not be folded."""
+
+    event = models.OneToOneField(LineageEvent, primary_key=True, on_delete=models.CASCADE, related_name="pending_fold")
+    error = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}" + (f" (failed: {self.error[:80]})" if self.error else "")
+
+
 class Namespace(models.Model):
     name = models.CharField(max_length=MAX_NAME_BYTES, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,10 +10,10 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from lineage import folding, forwarding
+from lineage import backlog, folding, forwarding
 from lineage.auth import POST
 from lineage.events import ParsedEvent, dedupe_key, parse_event
-from lineage.models import ForwardState, LineageEvent
+from lineage.models import ForwardState, LineageEvent, PendingFold
 from registry_site.errors import Forbidden
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,15 @@ _RUN_NAMESPACE = uuid.UUID("0b6f7c52-3f1e-4f55-8a7e-3c0f5a8f9d21")
 
 
 def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> LineageEvent | None:
-    """Validate, store and fold one OpenLineage event; None if it was already stored.
+    """Validate and store one OpenLineage event, queued for folding; None if it was
+    already stored.
 
     Raises InvalidParameter naming the field for an event that cannot be read, and
     Forbidden when `actor` may not post lineage (actor=None is the system itself).
-    Storing and folding are one transaction (a savepoint inside the caller's); the
-    event is forwarded to OPENLINEAGE_URL after commit, never blocking the caller.
+    The event and its place in the folding queue are one transaction (a savepoint
+    inside the caller's). After commit the folding thread is woken (lineage.backlog:
+    readers fold anything still pending before they read) and the event is forwarded
+    to OPENLINEAGE_URL, neither blocking the caller.
     """
     if actor is not None and not actor.has_perm(POST):
         raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {POST}")
@@ -44,8 +47,11 @@ def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> Lin
     with transaction.atomic():
         stored = _store(event, actor=actor, size_bytes=size_bytes)
         if stored is not None:
-            folding.fold(event)
-    if stored is not None and stored.forward_state == ForwardState.PENDING:
+            PendingFold.objects.create(event=stored)
+    if stored is None:
+        return None
+    transaction.on_commit(backlog.wake)
+    if stored.forward_state == ForwardState.PENDING:
         transaction.on_commit(lambda: forwarding.enqueue(stored.pk, stored.payload))
     return stored
 

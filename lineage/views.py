@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from lineage import drawing, graph, selectors
+from lineage import backlog, drawing, graph, selectors
 from lineage.auth import may_read
 from lineage.drawing import graph_href, node_href
 from lineage.models import Job
@@ -24,11 +24,13 @@ PAGE_MAX_DEPTH = 20
 
 
 def reader_only(view):
-    """Lineage readers only: anonymous people are sent to log in, others refused."""
+    """Lineage readers only: anonymous people are sent to log in, others refused.
+    Readers see every event stored before they asked (lineage.backlog)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if may_read(request.user):
+            backlog.catch_up()
             return view(request, *args, **kwargs)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())

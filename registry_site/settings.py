@@ -189,6 +189,9 @@ SERVING_ONNX = envbool("SERVING_ONNX", True)
 ONNX_COMPILE_IN_BACKGROUND = envbool("ONNX_COMPILE_IN_BACKGROUND", True)
 OPENLINEAGE_URL = os.environ.get("OPENLINEAGE_URL", "")
 OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
+# Fold stored lineage events into the graph in a thread per process, in batches, after
+# the producer's 201; off (tests): every reader folds what is pending before it reads.
+LINEAGE_FOLD_IN_BACKGROUND = envbool("LINEAGE_FOLD_IN_BACKGROUND", True)
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
 LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
 

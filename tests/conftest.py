@@ -96,6 +96,14 @@ def onnx_on(settings):
     settings.ONNX_COMPILE_IN_BACKGROUND = False
 
 
+@pytest.fixture(autouse=True)
+def lineage_folded_on_read(settings):
+    """No folding thread in tests: every read of the graph folds what is pending first,
+    so what a test reads does not depend on a thread's timing. tests/lineage/
+    test_background_folding.py switches the thread on."""
+    settings.LINEAGE_FOLD_IN_BACKGROUND = False
+
+
 # --- artifact stores ------------------------------------------------------------------
 
 

@@ -106,3 +106,11 @@ class Receiver:
     @property
     def events(self) -> list[dict]:
         return [r["event"] for r in self.requests]
+
+
+def folded() -> None:
+    """What a reader of the graph sees: the events stored so far folded into it (every
+    reader folds pending events first; tests reading rows directly do it here)."""
+    from lineage import backlog
+
+    backlog.catch_up()

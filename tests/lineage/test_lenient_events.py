@@ -4,7 +4,7 @@ the end of schemaURL."""
 
 import uuid
 
-from lineagekit import PRODUCER, dataset, facet, post, post_gzip, run_event, schema
+from lineagekit import PRODUCER, dataset, facet, folded, post, post_gzip, run_event, schema
 
 from lineage.events import run_uuid
 from lineage.models import Dataset, Job, LineageEvent, Run
@@ -30,6 +30,7 @@ def test_a_gzip_body_is_accepted(as_alice):
     response = post_gzip(as_alice, run_event(job=("etl", "zipped")))
 
     assert response.status_code == 201
+    folded()
     assert Job.objects.filter(name="zipped").exists()
 
 
@@ -60,6 +61,7 @@ def test_an_event_without_event_type_is_accepted_and_leaves_the_run_new(as_alice
     response = post(as_alice, run_event(None, run_id=run_id))
 
     assert response.status_code == 201
+    folded()
     assert Run.objects.get(uuid=run_id).state == "NEW"
 
 
@@ -71,6 +73,7 @@ def test_empty_objects_and_lists_are_accepted(as_alice):
     response = post(as_alice, event)
 
     assert response.status_code == 201
+    folded()
     assert Dataset.objects.get(name="k").facets == {}
 
 
@@ -78,6 +81,7 @@ def test_a_run_id_that_is_not_a_uuid_maps_to_one_stable_uuid(as_alice, as_bob):
     post(as_alice, run_event("START", run_id="airflow-dag-run-42", time="2024-05-01T12:00:00Z"))
     post(as_alice, run_event("COMPLETE", run_id="airflow-dag-run-42", time="2024-05-01T12:05:00Z"))
 
+    folded()
     run = Run.objects.get()
     by_source_id = as_bob.get("/api/v1/jobs/runs/airflow-dag-run-42").json()
 
@@ -98,6 +102,7 @@ def test_a_dataset_event_updates_the_dataset_without_a_job_or_run(as_alice):
     response = post(as_alice, event)
 
     assert response.status_code == 201
+    folded()
     assert [f["name"] for f in Dataset.objects.get().fields] == ["id", "total"]
     assert not Job.objects.exists() and not Run.objects.exists()
     assert LineageEvent.objects.get().kind == "DatasetEvent"
@@ -117,6 +122,7 @@ def test_a_job_event_links_datasets_to_the_job_without_a_run(as_alice, as_bob):
 
     jobs = as_bob.get("/api/v1/namespaces/dbt/jobs").json()["jobs"]
     assert response.status_code == 201
+    folded()
     assert not Run.objects.exists()
     assert jobs[0]["inputs"] == [{"namespace": "pg", "name": "raw.orders"}]
     assert jobs[0]["outputs"] == [{"namespace": "pg", "name": "mart.orders"}]

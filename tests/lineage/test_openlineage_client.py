@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from lineagekit import graph
+from lineagekit import folded, graph
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.uuid import generate_new_uuid
@@ -55,6 +55,7 @@ def test_the_client_emits_start_and_complete_and_the_graph_links_postgres_to_s3(
     run_id = emit_start_and_complete(OpenLineageClient())
 
     assert LineageEvent.objects.count() == 2
+    folded()
     assert StoredRun.objects.get(uuid=run_id).state == "COMPLETED"
     reader = requests.Session()
     reader.headers["Authorization"] = f"Bearer {Token.objects.get(user=alice).key}"

@@ -3,7 +3,7 @@ model:<name>:<version>) through the same ingestion as any producer."""
 
 import json
 
-from lineagekit import graph
+from lineagekit import folded, graph
 
 from lineage import services
 from lineage.models import Dataset, LineageEvent
@@ -38,6 +38,7 @@ def test_the_recorded_event_is_a_complete_run_event_with_a_model_dataset_output(
     assert (event["eventType"], event["job"]["name"]) == ("COMPLETE", "train.iris")
     assert event["outputs"][0]["facets"]["datasetType"]["datasetType"] == "MODEL"
     assert event["run"]["facets"]["modelRegistry_sourceRun"]["runId"] == "mlflow-run-7"
+    folded()
     assert Dataset.objects.get(type="MODEL").name == "1"
 
 

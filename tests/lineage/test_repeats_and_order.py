@@ -3,7 +3,7 @@ copy of each event and ends in the state the run's own timeline says."""
 
 import uuid
 
-from lineagekit import dataset, post, run_event
+from lineagekit import dataset, folded, post, run_event
 
 from lineage.models import LineageEvent, Run, RunIO
 
@@ -15,6 +15,7 @@ def test_posting_the_same_event_twice_stores_it_once(as_alice):
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert LineageEvent.objects.count() == 1
+    folded()
     assert RunIO.objects.count() == 1
 
 
@@ -46,6 +47,7 @@ def test_a_late_running_event_does_not_reopen_a_failed_run(as_alice):
     post(as_alice, run_event("FAIL", run_id=run_id, time="2024-05-01T12:01:00Z"))
     post(as_alice, run_event("RUNNING", run_id=run_id, time="2024-05-01T12:02:00Z"))
 
+    folded()
     assert Run.objects.get(uuid=run_id).state == "FAILED"
 
 
@@ -54,6 +56,7 @@ def test_of_two_terminal_events_the_later_one_decides(as_alice):
     post(as_alice, run_event("COMPLETE", run_id=run_id, time="2024-05-01T12:05:00Z"))
     post(as_alice, run_event("FAIL", run_id=run_id, time="2024-05-01T12:01:00Z"))
 
+    folded()
     run = Run.objects.get(uuid=run_id)
 
     assert run.state == "COMPLETED"

@@ -1,0 +1,169 @@
+"""Folding stored events into the graph in batches, after the producer has its answer.
+
+Ingestion stores the raw event and a `PendingFold` row in one transaction and answers
+201; folding comes after, many events per transaction (`lineage.folding` writes a batch
+with a fixed number of statements). Two paths fold, one at a time (`_fold_lock`):
+
+- a thread per process, woken after each commit: under load it finds many events
+  waiting, so batches grow with the load;
+- every reader of the graph (`catch_up`): it first folds what was stored before it
+  read, so a producer that posts and then reads sees its event (read-your-writes).
+
+An event that cannot be folded (a bug, not bad input: input was checked on the way in)
+keeps its PendingFold row with the error, is logged, and does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from lineage import folding
+from lineage.events import parse_event
+from lineage.models import LineageEvent, PendingFold
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# After a wake-up, the thread waits this long before folding, so events arriving
+# meanwhile join the batch: a fixed cost per batch is shared by more events under load.
+GATHER = 0.2
+# Another process holds the lock: try again this soon (it may have started its last
+# batch before our event committed).
+BUSY_RETRY = 0.02
+# The folding thread keeps its database connection this long after its last batch.
+IDLE_CLOSE = 5.0
+# Any constant both sides agree on: PostgreSQL advisory locks are keyed by a bigint.
+_LOCK_KEY = 0x4C696E6561676546  # "LineageF"
+
+
+def catch_up() -> None:
+    """Fold every event stored before this call (readers call this first)."""
+    newest = _pending().order_by("-event_id").values_list("event_id", flat=True).first()
+    if newest is not None:
+        fold_pending(wait=True, upto=newest)
+
+
+def fold_pending(*, wait: bool, upto: int | None = None) -> int | None:
+    """Fold pending events (those up to event id `upto`, if given), oldest first, a batch
+    per transaction, until none is left. Returns how many were folded, or None at once
+    when `wait` is false and another process is folding."""
+    folded = 0
+    while True:
+        events = None
+        try:
+            with transaction.atomic():
+                if not _fold_lock(wait=wait):
+                    return None
+                events = _next_batch(upto)
+                _fold(events)
+        except Exception:
+            if events is None:  # the database, not an event: let the caller know
+                raise
+            # The batch is rolled back: fold its events one at a time, setting aside any
+            # that fails alone, so one bad event never holds up the rest.
+            log.warning("a batch of lineage events could not be folded; folding them one by one", exc_info=True)
+            for pk, _ in events:
+                _fold_alone(pk)
+        folded += len(events)
+        if len(events) < BATCH:
+            return folded
+
+
+def _next_batch(upto: int | None) -> list[tuple[int, dict]]:
+    """(id, payload) of the oldest pending events, in one statement."""
+    pending = PendingFold.objects.filter(error="")
+    if upto is not None:
+        pending = pending.filter(event_id__lte=upto)
+    oldest = pending.order_by("event_id").values("event_id")[:BATCH]
+    return list(LineageEvent.objects.filter(pk__in=oldest).order_by("pk").values_list("pk", "payload"))
+
+
+def _fold(events: list[tuple[int, dict]]) -> None:
+    if events:
+        folding.fold([parse_event(payload) for _, payload in events])
+        PendingFold.objects.filter(pk__in=[pk for pk, _ in events]).delete()
+
+
+def _fold_alone(pk: int) -> None:
+    try:
+        with transaction.atomic():
+            _fold_lock(wait=True)
+            _fold(list(LineageEvent.objects.filter(pk=pk, pending_fold__error="").values_list("pk", "payload")))
+    except Exception:
+        log.exception("lineage event %s could not be folded", pk)
+        PendingFold.objects.filter(pk=pk).update(error=_error_text())
+
+
+def _pending():
+    return PendingFold.objects.filter(error="")
+
+
+def _fold_lock(*, wait: bool) -> bool:
+    """One folder at a time, held to the end of the transaction. On SQLite the
+    transaction itself is the lock: it begins IMMEDIATE, holding the one write lock."""
+    if connection.vendor != "postgresql":
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [_LOCK_KEY])
+        return cursor.fetchone()[0] is not False
+
+
+def _error_text() -> str:
+    return traceback.format_exc(limit=3)[-2000:] or "unknown error"
+
+
+# --- the folding thread ------------------------------------------------------------------
+
+
+class _Folder:
+    def __init__(self):
+        self.wake = threading.Event()
+        self.pid = os.getpid()
+        self.thread = threading.Thread(target=self.run, name="lineage-folder", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            if not self.wake.wait(IDLE_CLOSE):
+                connection.close()
+                continue
+            time.sleep(GATHER)
+            self.wake.clear()
+            self.fold_all()
+
+    def fold_all(self) -> None:
+        while True:
+            try:
+                folded = fold_pending(wait=False)
+            except DatabaseError:
+                log.exception("folding lineage events failed; readers and the next event will retry")
+                connection.close()
+                return
+            if folded is not None:
+                return
+            time.sleep(BUSY_RETRY)
+            if not _pending().exists():
+                return
+
+
+_folder: _Folder | None = None
+_folder_lock = threading.Lock()
+
+
+def wake() -> None:
+    """Ask this process's folding thread to fold what is pending (called after commit)."""
+    global _folder
+    if not settings.LINEAGE_FOLD_IN_BACKGROUND:
+        return
+    with _folder_lock:
+        if _folder is None or _folder.pid != os.getpid() or not _folder.thread.is_alive():
+            _folder = _Folder()
+    _folder.wake.set()

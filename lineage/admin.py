@@ -1,7 +1,9 @@
 """Lineage in the admin: read-only, since every row is derived from the raw events."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from lineage import backlog
+from lineage.auth import POST
 from lineage.models import Dataset, Job, LineageEvent, Namespace, PendingFold, Run
 
 
@@ -27,6 +29,17 @@ class PendingFoldAdmin(ReadOnly):
 
     list_display = ["event", "error"]
     list_select_related = ["event"]
+    actions = ["fold_again"]
+
+    def has_fold_permission(self, request):
+        return request.user.has_perm(POST)
+
+    @admin.action(permissions=["fold"], description="Fold again")
+    def fold_again(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        folded = backlog.fold_again(ids)
+        level = messages.SUCCESS if folded == len(ids) else messages.WARNING
+        self.message_user(request, f"{folded} of {len(ids)} events are in the graph now.", level)
 
 
 @admin.register(Namespace)

@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import F, QuerySet
 
 from lineage.events import DatasetRef, ParsedEvent
@@ -107,29 +106,6 @@ def _existing(rows: QuerySet, keys: set[tuple], match: tuple[str, ...]) -> dict:
         if key in keys:
             found[key] = row
     return found
-
-
-def insert_unless_present(row, unique_field: str) -> bool:
-    """INSERT .. ON CONFLICT (unique_field) DO NOTHING RETURNING id (PostgreSQL, SQLite
-    3.35+): one statement that tells a new row from one already there, even when both
-    copies arrive at once, with no savepoint. True (and `row.pk` set) if inserted. The
-    ORM's bulk_create cannot say which rows it skipped."""
-    model = type(row)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    conflict = quote(model._meta.get_field(unique_field).column)
-    # Only quoted names from the model's own metadata go into the text; values are parameters.
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-    sql += f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(model._meta.pk.column)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk, row._state.adding = inserted[0], False
-    return True
 
 
 def _save_changed(model, rows, fields: list[str]) -> None:

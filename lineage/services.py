@@ -8,9 +8,9 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
-from lineage import backlog, folding, forwarding
+from lineage import backlog, forwarding
 from lineage.auth import POST
 from lineage.events import ParsedEvent, dedupe_key, parse_event
 from lineage.models import ForwardState, LineageEvent, PendingFold
@@ -46,8 +46,6 @@ def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> Lin
     event = parse_event(document)
     with transaction.atomic():
         stored = _store(event, actor=actor, size_bytes=size_bytes)
-        if stored is not None:
-            PendingFold.objects.create(event=stored)
     if stored is None:
         return None
     transaction.on_commit(backlog.wake)
@@ -57,7 +55,7 @@ def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> Lin
 
 
 def _store(event: ParsedEvent, *, actor, size_bytes: int) -> LineageEvent | None:
-    """The raw event, or None if the same event is already stored."""
+    """The raw event, queued for folding; None if the same event is already stored."""
     row = LineageEvent(
         kind=event.kind,
         event_type=event.event_type,
@@ -69,7 +67,35 @@ def _store(event: ParsedEvent, *, actor, size_bytes: int) -> LineageEvent | None
         received_by=actor if actor is not None and actor.is_authenticated else None,
         forward_state=ForwardState.PENDING if settings.OPENLINEAGE_URL else ForwardState.OFF,
     )
-    return row if folding.insert_unless_present(row, "dedupe_key") else None
+    return row if _insert_queued(row) else None
+
+
+def _insert_queued(row: LineageEvent) -> bool:
+    """INSERT .. ON CONFLICT (dedupe_key) DO NOTHING RETURNING id (PostgreSQL, SQLite
+    3.35+), which tells a new event from one already there even when both copies arrive
+    at once, with no savepoint (the ORM's bulk_create cannot say which rows it skipped);
+    then the event's PendingFold row. On PostgreSQL both are one statement (a
+    data-modifying WITH): one round trip per event. True (and `row.pk` set) if inserted."""
+    fields = [f for f in LineageEvent._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns, placeholders = ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    # Only quoted names from the models' own metadata go into the text; values are parameters.
+    sql = f"INSERT INTO {quote(LineageEvent._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql += "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    queue = quote(PendingFold._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = f"WITH stored AS ({sql}) INSERT INTO {queue} (event_id, error) "  # noqa: S608
+        sql += "SELECT id, '' FROM stored RETURNING event_id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row._state.adding = inserted[0], False
+    if connection.vendor != "postgresql":
+        PendingFold.objects.create(event=row)
+    return True
 
 
 def model_version_lineage_record(

@@ -194,3 +194,22 @@ def test_the_folding_thread_folds_posted_events_without_any_reader(alice, settin
     assert not PendingFold.objects.exists()
     assert Run.objects.filter(state="RUNNING").count() == 20
     time.sleep(0.3)  # its database connection closed before the test database is flushed
+
+
+def test_a_set_aside_event_is_folded_again_from_the_admin_once_folding_works(client, as_alice, monkeypatch):
+    from django.contrib.auth.models import User
+
+    fold = folding.fold
+    monkeypatch.setattr(folding, "fold", lambda events: (_ for _ in ()).throw(RuntimeError("a bug in folding")))
+    post(as_alice, run_event("START", job=("etl", "late")))
+    folded()
+    monkeypatch.setattr(folding, "fold", fold)  # the fix is deployed
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-1"))
+
+    response = client.post(
+        "/admin/lineage/pendingfold/", {"action": "fold_again", "_selected_action": [PendingFold.objects.get().pk]}
+    )
+
+    assert response.status_code == 302
+    assert not PendingFold.objects.exists()
+    assert Job.objects.filter(name="late", latest_run__state="RUNNING").exists()

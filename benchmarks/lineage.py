@@ -175,7 +175,7 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
         (j // opts.chain_length, j % opts.chain_length, i // jobs) for i in range(opts.events // 2) for j in [i % jobs]
     ]
     shares = [(base, token, runs[i :: opts.clients]) for i in range(opts.clients)]
-    cpu, machine, postgres = cpu_seconds(server), machine_busy_seconds(), postgres_seconds()
+    cpu, machine, postgres, stolen = cpu_seconds(server), machine_busy_seconds(), postgres_seconds(), stolen_seconds()
     started = time.perf_counter()
     with ProcessPoolExecutor(opts.clients) as pool:
         sent = sum(pool.map(post_share, shares))
@@ -183,6 +183,7 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     backlog = wait_until_folded(opts.database_url)
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
     machine, postgres = machine_busy_seconds() - machine, postgres_seconds() - postgres
+    stolen = stolen_seconds() - stolen
     print(f"posted {sent} events in {answered:.1f} s ({sent / answered:.0f} events/s answered 201)")
     print(f"all {sent} folded into the graph {elapsed:.1f} s after the first post: {sent / elapsed:.0f} events/s")
     print(f"(still to fold when the last 201 came: {backlog} events)")
@@ -194,6 +195,8 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
         f"PostgreSQL {1000 * postgres / sent:.1f} ms, the client processes and the rest "
         f"{1000 * (machine - cpu - postgres) / sent:.1f} ms"
     )
+    # A shared host may not run this machine when it is ready: compare runs with this in mind.
+    print(f"the host ran other machines for {stolen:.1f} s of the {os.cpu_count()} x {elapsed:.0f} s of core time")
     return sent / elapsed
 
 
@@ -234,8 +237,13 @@ def postgres_seconds() -> float:
 
 def machine_busy_seconds() -> float:
     """CPU time spent by every process on the machine so far, all cores (Linux /proc/stat)."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def stolen_seconds() -> float:
+    """Time this virtual machine's cores were ready but the host ran something else."""
+    return int(Path("/proc/stat").read_text().split()[8]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the synthetic graph -----------------------------------------------------------------

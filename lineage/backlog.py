@@ -148,18 +148,14 @@ class _Folder:
             self.fold_all()
 
     def fold_all(self) -> None:
-        while True:
-            try:
-                folded = fold_pending(wait=False)
-            except DatabaseError:
-                log.exception("folding lineage events failed; readers and the next event will retry")
-                connection.close()
-                return
-            if folded is not None:
-                return
-            time.sleep(BUSY_RETRY)
-            if not _pending().exists():
-                return
+        try:
+            # Another process folding (None) may have read its last batch before our
+            # events committed: try again until they are folded, by it or by us.
+            while fold_pending(wait=False) is None and _pending().exists():
+                time.sleep(BUSY_RETRY)
+        except DatabaseError:
+            log.exception("folding lineage events failed; readers and the next event will retry")
+            connection.close()
 
 
 _folder: _Folder | None = None

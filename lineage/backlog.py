@@ -86,7 +86,7 @@ def fold_pending(*, wait: bool, upto: int | None = None) -> int | None:
 
 def _next_batch(upto: int | None) -> list[tuple[int, dict]]:
     """(id, payload) of the oldest pending events, in one statement."""
-    pending = PendingFold.objects.filter(error="")
+    pending = _pending()
     if upto is not None:
         pending = pending.filter(event_id__lte=upto)
     oldest = pending.order_by("event_id").values("event_id")[:BATCH]

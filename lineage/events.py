@@ -26,6 +26,11 @@ class DatasetRef:
     facets: dict = field(default_factory=dict)
     io_facets: dict = field(default_factory=dict)  # inputFacets / outputFacets
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """(namespace, name): what names a dataset or a job."""
+        return self.namespace, self.name
+
 
 @dataclass(frozen=True)
 class ParsedEvent:

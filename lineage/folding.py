@@ -160,7 +160,7 @@ def merge_facets(node, incoming: dict, when: str) -> bool:
 def _jobs(events: list[ParsedEvent], namespaces: Namespaces) -> tuple[dict[Key, Job], set[Key]]:
     """Every job of the batch (created if new) with its facets merged, and the jobs
     whose facets changed; `_runs` saves them."""
-    keys = {(event.job.namespace, event.job.name) for event in events if event.job}
+    keys = {event.job.key for event in events if event.job}
     jobs = ensure_rows(
         Job.objects.select_related("latest_run"),
         keys,
@@ -169,8 +169,8 @@ def _jobs(events: list[ParsedEvent], namespaces: Namespaces) -> tuple[dict[Key, 
     )
     changed = set()
     for event in events:
-        if event.job and merge_facets(jobs[(event.job.namespace, event.job.name)], event.job.facets, event.time_key):
-            changed.add((event.job.namespace, event.job.name))
+        if event.job and merge_facets(jobs[event.job.key], event.job.facets, event.time_key):
+            changed.add(event.job.key)
     return jobs, changed
 
 
@@ -182,6 +182,10 @@ class Runs:
     by_uuid: dict[uuid.UUID, Run] = field(default_factory=dict)
     latest: dict[int, Run] = field(default_factory=dict)  # job id -> run, where it changed
     created: list[Run] = field(default_factory=list)
+
+    def of(self, event: ParsedEvent) -> Run | None:
+        """The run a RunEvent is about; None for dataset and job events."""
+        return self.by_uuid.get(event.run_uuid) if event.kind == EventKind.RUN else None
 
 
 def _runs(events: list[ParsedEvent], jobs: dict[Key, Job], jobs_changed: set[Key]) -> Runs:
@@ -198,7 +202,7 @@ def _runs(events: list[ParsedEvent], jobs: dict[Key, Job], jobs_changed: set[Key
     for event in events:
         if event.kind != EventKind.RUN:
             continue
-        job = jobs[(event.job.namespace, event.job.name)]
+        job = jobs[event.job.key]
         run = runs.by_uuid.get(event.run_uuid)
         if run is None:
             run = Run(uuid=event.run_uuid, job=job, source_id=event.run_source_id, first_event_time=event.event_time)
@@ -282,7 +286,7 @@ class Datasets:
 def _datasets(events: list[ParsedEvent], namespaces: Namespaces, runs: Runs) -> Datasets:
     """Every dataset of the batch, created if new, with the facets the events report
     merged in order; a new version only where the content changed."""
-    keys = {(ref.namespace, ref.name) for event in events for ref in event.datasets}
+    keys = {ref.key for event in events for ref in event.datasets}
     datasets = Datasets(
         by_key=ensure_rows(
             Dataset.objects.select_related("current_version").defer("current_version__content"),
@@ -300,7 +304,7 @@ def _datasets(events: list[ParsedEvent], namespaces: Namespaces, runs: Runs) -> 
             datasets.version_ids[(dataset.pk, digests[key])] = dataset.current_version_id
     changed, new_versions = set(), {}
     for event in events:
-        producer = runs.by_uuid.get(event.run_uuid) if event.kind == EventKind.RUN else None
+        producer = runs.of(event)
         for key, facets in _merged_facets(event).items():
             dataset = datasets.by_key[key]
             if not merge_facets(dataset, facets, event.time_key):
@@ -313,14 +317,12 @@ def _datasets(events: list[ParsedEvent], namespaces: Namespaces, runs: Runs) -> 
                 if (dataset.pk, digest) not in datasets.version_ids and (dataset.pk, digest) not in new_versions:
                     made_by = producer if _is_output(event, key) else None
                     new_versions[(dataset.pk, digest)] = _version(dataset, key, digest, content, event, made_by)
-        datasets.after_event.append(
-            {(ref.namespace, ref.name): digests.get((ref.namespace, ref.name)) for ref in event.datasets}
-        )
+        datasets.after_event.append({ref.key: digests.get(ref.key) for ref in event.datasets})
     _save_versions(datasets, new_versions)
+    for key in changed & digests.keys():
+        dataset = datasets.by_key[key]
+        dataset.current_version_id = datasets.version_ids[(dataset.pk, digests[key])]
     rows = [datasets.by_key[key] for key in changed]
-    for key, dataset in zip(changed, rows, strict=True):
-        if key in digests:
-            dataset.current_version_id = datasets.version_ids[(dataset.pk, digests[key])]
     _save_changed(Dataset, rows, ["facets", "facet_times", "type", "current_version"])
     return datasets
 
@@ -331,12 +333,12 @@ def _merged_facets(event: ParsedEvent) -> dict[Key, dict]:
     merged: dict[Key, dict] = {}
     for ref in event.datasets:
         if ref.facets:
-            merged.setdefault((ref.namespace, ref.name), {}).update(ref.facets)
+            merged.setdefault(ref.key, {}).update(ref.facets)
     return merged
 
 
 def _is_output(event: ParsedEvent, key: Key) -> bool:
-    return any((ref.namespace, ref.name) == key for ref in event.outputs)
+    return any(ref.key == key for ref in event.outputs)
 
 
 def _version(dataset: Dataset, key: Key, digest: str, content: dict, event: ParsedEvent, run: Run | None):
@@ -386,18 +388,17 @@ def _link(events: list[ParsedEvent], jobs: dict[Key, Job], runs: Runs, datasets:
     for index, event in enumerate(events):
         if event.job is None:
             continue
-        job = jobs[(event.job.namespace, event.job.name)]
-        run = runs.by_uuid.get(event.run_uuid) if event.kind == EventKind.RUN else None
+        job = jobs[event.job.key]
+        run = runs.of(event)
         io = [(Direction.IN, ref) for ref in event.inputs] + [(Direction.OUT, ref) for ref in event.outputs]
         for direction, ref in io:
-            key = (ref.namespace, ref.name)
-            dataset_id = datasets.by_key[key].pk
+            dataset_id = datasets.by_key[ref.key].pk
             job_edges.add((job.pk, direction, dataset_id))
             if run is not None:
                 row = run_edges.setdefault(
                     (run.pk, direction, dataset_id), RunIO(run=run, direction=direction, dataset_id=dataset_id)
                 )
-                row.dataset_version_id = datasets.version_id(index, key)
+                row.dataset_version_id = datasets.version_id(index, ref.key)
                 row.facets.update(ref.io_facets)
     JobIO.objects.bulk_create(
         [JobIO(job_id=job, direction=d, dataset_id=pk) for job, d, pk in job_edges], ignore_conflicts=True

@@ -6,8 +6,10 @@
 2. Starts the registry under gunicorn (--workers, gthread with --threads and keep-alive,
    as the README recommends) on 127.0.0.1 and POSTs --events OpenLineage events (START +
    COMPLETE per run, one input and one output with a schema) from --clients producer
-   processes, then waits until every event is folded into the graph: events/s from the
-   first POST to the last event folded, and CPU per event (web workers, PostgreSQL, rest).
+   processes, each opening a connection per --runs-per-connection runs, then waits until
+   every event is folded into the graph: events/s from the first POST to the last event
+   folded, CPU per event (web workers, PostgreSQL, rest) and each worker's share; every
+   20 s, the same for the last 20 s.
 3. Tops the graph up to --nodes datasets and jobs with the ORM (chains of --chain-length
    jobs, each also reading a lookup dataset shared by its chain).
 4. Times `GET /api/v1/lineage` at depth 5 and 20 for datasets in the middle of chains,
@@ -27,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -54,9 +57,16 @@ def options() -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=2, help="threads per worker (gthread with keep-alive, as the README recommends)"
     )
-    # Each producer keeps its connection to one worker (keep-alive), so with as many
-    # producers as worker threads an uneven split leaves a worker idle; 8 spreads evenly.
     parser.add_argument("--clients", type=int, default=8, help="producer processes posting events")
+    # A kept-alive connection stays with the worker that accepted it. 1 is a task per run,
+    # as Airflow's are; a large value is a few long-lived producers, which can all land
+    # on one worker (seen here: 8 connections on one worker, the other idle).
+    parser.add_argument(
+        "--runs-per-connection",
+        type=int,
+        default=1,
+        help="runs (START + COMPLETE) each producer posts over one connection before opening a new one",
+    )
     parser.add_argument("--queries", type=int, default=200, help="graph queries per depth")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/registry_lineage_bench")
     return parser.parse_args()
@@ -135,35 +145,42 @@ def run_events(chain: int, step: int, run: int = 0) -> list[dict]:
     ]
 
 
-def post_share(args: tuple[str, str, list[tuple[int, int, int]]]) -> int:
-    """One producer: POSTs its events one after another over one kept-alive connection.
+def post_share(args: tuple[str, str, int, list[tuple[int, int, int]]]) -> int:
+    """One producer: POSTs its events one after another, opening a new connection every
+    `runs_per_connection` runs (one: a task that posts its START and COMPLETE and ends,
+    as an Airflow task does; many: a long-lived producer such as a Spark application).
     http.client rather than requests: the producers share this machine with the server,
     and requests spends several times more CPU per call, CPU a real deployment's
     producers would spend on their own machines."""
-    base, token, runs = args
-    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+    base, token, runs_per_connection, runs = args
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     sent = 0
-    for chain, step, run in runs:
-        for event in run_events(chain, step, run):
-            connection.request("POST", "/api/v1/lineage", body=json.dumps(event).encode(), headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            if response.status != 201:
-                raise RuntimeError(f"{response.status}: {body[:200]!r}")
-            sent += 1
-    connection.close()
+    for first in range(0, len(runs), runs_per_connection):
+        connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+        for chain, step, run in runs[first : first + runs_per_connection]:
+            for event in run_events(chain, step, run):
+                connection.request("POST", "/api/v1/lineage", body=json.dumps(event).encode(), headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 201:
+                    raise RuntimeError(f"{response.status}: {body[:200]!r}")
+                sent += 1
+        connection.close()
     return sent
 
 
 def cpu_seconds(server: subprocess.Popen) -> float:
     """User + system CPU of the gunicorn workers so far (Linux /proc)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    ticks = 0
-    for pid in children:
+    return sum(worker_cpu_seconds(server).values())
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> dict[int, float]:
+    """User + system CPU of each gunicorn worker so far, by pid (Linux /proc)."""
+    seconds = {}
+    for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        seconds[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Namespace) -> float:
@@ -174,13 +191,17 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     runs = [
         (j // opts.chain_length, j % opts.chain_length, i // jobs) for i in range(opts.events // 2) for j in [i % jobs]
     ]
-    shares = [(base, token, runs[i :: opts.clients]) for i in range(opts.clients)]
+    shares = [(base, token, opts.runs_per_connection, runs[i :: opts.clients]) for i in range(opts.clients)]
+    per_worker = worker_cpu_seconds(server)
     cpu, machine, postgres, stolen = cpu_seconds(server), machine_busy_seconds(), postgres_seconds(), stolen_seconds()
     started = time.perf_counter()
+    stop = threading.Event()
+    threading.Thread(target=report_windows, args=(server, opts.database_url, stop), daemon=True).start()
     with ProcessPoolExecutor(opts.clients) as pool:
         sent = sum(pool.map(post_share, shares))
     answered = time.perf_counter() - started
     backlog = wait_until_folded(opts.database_url)
+    stop.set()
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
     machine, postgres = machine_busy_seconds() - machine, postgres_seconds() - postgres
     stolen = stolen_seconds() - stolen
@@ -190,6 +211,10 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     check_folded(opts.database_url, sent)
     # On a shared machine events/s says little; CPU per event in the web tier travels better.
     print(f"web workers used {1000 * cpu / sent:.1f} ms CPU per event ({sent / cpu:.0f} events per CPU-second)")
+    # A kept-alive connection stays with the worker that accepted it: a few long-lived
+    # producers can leave a worker idle (README, "Performance").
+    shares = [after - per_worker.get(pid, 0.0) for pid, after in worker_cpu_seconds(server).items()]
+    print("each worker's share of that CPU: " + " / ".join(f"{share / cpu:.0%}" for share in shares))
     print(
         f"the whole machine used {1000 * machine / sent:.1f} ms CPU per event ({os.cpu_count()} cores): "
         f"PostgreSQL {1000 * postgres / sent:.1f} ms, the client processes and the rest "
@@ -198,6 +223,27 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     # A shared host may not run this machine when it is ready: compare runs with this in mind.
     print(f"the host ran other machines for {stolen:.1f} s of the {os.cpu_count()} x {elapsed:.0f} s of core time")
     return sent / elapsed
+
+
+def report_windows(server: subprocess.Popen, url: str, stop: threading.Event, every: float = 20.0) -> None:
+    """Every `every` seconds: events folded in that window and the CPU they cost, so a
+    slowdown later in a run shows whether the work per event grew or the machine idled."""
+    query = "SELECT (SELECT count(*) FROM lineage_lineageevent) - (SELECT count(*) FROM lineage_pendingfold)"
+    with psycopg.connect(url, autocommit=True) as connection:
+        before = (connection.execute(query).fetchone()[0], cpu_seconds(server), postgres_seconds())
+        before += (machine_busy_seconds(), stolen_seconds(), time.perf_counter())
+        while not stop.wait(every):
+            now = (connection.execute(query).fetchone()[0], cpu_seconds(server), postgres_seconds())
+            now += (machine_busy_seconds(), stolen_seconds(), time.perf_counter())
+            folded, web, pg, busy, stolen, seconds = (b - a for a, b in zip(before, now, strict=True))
+            per = 1000 / max(folded, 1)
+            print(
+                f"  window: {now[0]:6d} folded, {folded / seconds:4.0f} events/s; ms CPU per event: "
+                f"web {web * per:.1f}, PostgreSQL {pg * per:.1f}, machine {busy * per:.1f}; "
+                f"busy {busy / seconds / os.cpu_count():.0%}, stolen {stolen:.1f} s",
+                flush=True,
+            )
+            before = now
 
 
 def wait_until_folded(url: str) -> int:

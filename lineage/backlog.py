@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 # After a wake-up, the thread waits this long before folding, so events arriving
 # meanwhile join the batch: a fixed cost per batch is shared by more events under load.
-GATHER = 0.5
+GATHER = 1.0
 # Another process holds the lock: try again this soon (it may have started its last
 # batch before our event committed).
 BUSY_RETRY = 0.02

@@ -8,6 +8,7 @@ from lineagekit import PRODUCER, dataset, facet, folded, post, post_gzip, run_ev
 
 from lineage.events import run_uuid
 from lineage.models import Dataset, Job, LineageEvent, Run
+from lineage.services import lineage_event_record
 
 from kit import client_for
 
@@ -137,3 +138,22 @@ def test_an_unknown_schema_url_is_read_as_a_run_event(as_alice):
 
     assert response.status_code == 201
     assert LineageEvent.objects.get().kind == "RunEvent"
+
+
+def test_the_stored_event_reads_back_as_posted_with_unicode_and_numbers_of_every_size(as_alice, as_bob):
+    custom = {"acme_stats": facet(label="Zürich 東京 \u2028", rows=2**63 - 1, ratio=1e16, small=-0.0)}
+    post(as_alice, run_event(outputs=[dataset("s3://lake", "orders", **custom)]))
+
+    stored = as_bob.get("/api/v1/events/lineage").json()["events"][0]["outputs"][0]["facets"]
+
+    assert stored == custom
+
+
+def test_an_integer_past_64_bits_from_the_registry_itself_is_stored_exactly(db):
+    # The HTTP path reads bodies with orjson (big integers become floats there); the
+    # registry's own events are Python dicts and may hold any integer.
+    event = run_event(outputs=[dataset("s3://lake", "huge", **{"acme_count": facet(rows=2**70)})])
+
+    stored = lineage_event_record(actor=None, document=event)
+
+    assert LineageEvent.objects.get(pk=stored.pk).payload["outputs"][0]["facets"]["acme_count"]["rows"] == 2**70

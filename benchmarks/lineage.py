@@ -59,8 +59,8 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=8, help="producer processes posting events")
     # A kept-alive connection stays with the worker that accepted it. 1 is a task per run,
-    # as Airflow's are; a large value is a few long-lived producers, which can all land
-    # on one worker (seen here: 8 connections on one worker, the other idle).
+    # as Airflow's are; a large value is a few long-lived producers, which could all land
+    # on one worker (seen here) if gunicorn.conf.py did not close connections now and then.
     parser.add_argument(
         "--runs-per-connection",
         type=int,

@@ -1,7 +1,7 @@
 """Settings, all from environment variables (see .env.example).
 
-Typed helpers read each variable; a bad value stops start-up with a message that
-names the variable, so a misconfigured replica never starts half-working.
+Typed helpers (registry_site.env) read each variable; a bad value stops start-up with a
+message that names the variable, so a misconfigured replica never starts half-working.
 """
 
 from __future__ import annotations
@@ -15,39 +15,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
+from registry_site.env import envbool, envint, envlist
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def envbool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value not in _TRUE | _FALSE:
-        raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
-    return value in _TRUE
-
-
-def envint(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def envlist(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
 
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")

@@ -3,6 +3,7 @@ a few reused buffers, each with a CRC32 that S3 checks, payloads signed only on 
 and a part that fails leaves the upload to finish from the local copy."""
 
 import hashlib
+from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import EndpointConnectionError
 from django.conf import settings as django_settings
@@ -24,11 +25,16 @@ def _text(value) -> str:
 
 
 def sent_parts() -> list:
-    """Records the headers of the UploadPart requests the registry's S3 client sends."""
+    """Records the headers of the UploadPart requests the registry's S3 client sends, in
+    the order they leave (parts in flight together may leave in any order), with the
+    part's number under "partNumber"."""
     seen = []
-    storages["artifacts"].connection.meta.client.meta.events.register(
-        "before-send.s3.UploadPart", lambda request, **_: seen.append({k: _text(v) for k, v in request.headers.items()})
-    )
+
+    def record(request, **_):
+        number = int(parse_qs(urlsplit(request.url).query)["partNumber"][0])
+        seen.append({"partNumber": number, **{k: _text(v) for k, v in request.headers.items()}})
+
+    storages["artifacts"].connection.meta.client.meta.events.register("before-send.s3.UploadPart", record)
     return seen
 
 
@@ -69,7 +75,7 @@ def test_with_payload_signing_asked_for_each_part_is_signed_with_its_sha256(
 
     assert response.status_code == 201, response.content
     expected = [hashlib.sha256(wide_joblib[start : start + PART]).hexdigest() for start in (0, PART, 2 * PART)]
-    assert [part["X-Amz-Content-SHA256"] for part in parts] == expected
+    assert [part["X-Amz-Content-SHA256"] for part in sorted(parts, key=lambda part: part["partNumber"])] == expected
     assert stored() == {key_of(wide_joblib): wide_joblib}
 
 

@@ -35,6 +35,7 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 import requests
@@ -192,19 +193,15 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
         (j // opts.chain_length, j % opts.chain_length, i // jobs) for i in range(opts.events // 2) for j in [i % jobs]
     ]
     shares = [(base, token, opts.runs_per_connection, runs[i :: opts.clients]) for i in range(opts.clients)]
-    per_worker = worker_cpu_seconds(server)
-    cpu, machine, postgres, stolen = cpu_seconds(server), machine_busy_seconds(), postgres_seconds(), stolen_seconds()
-    started = time.perf_counter()
+    per_worker, before = worker_cpu_seconds(server), read_counters(server)
     stop = threading.Event()
     threading.Thread(target=report_windows, args=(server, opts.database_url, stop), daemon=True).start()
     with ProcessPoolExecutor(opts.clients) as pool:
         sent = sum(pool.map(post_share, shares))
-    answered = time.perf_counter() - started
+    answered = time.perf_counter() - before.clock
     backlog = wait_until_folded(opts.database_url)
     stop.set()
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
-    machine, postgres = machine_busy_seconds() - machine, postgres_seconds() - postgres
-    stolen = stolen_seconds() - stolen
+    elapsed, cpu, postgres, machine, stolen = read_counters(server).minus(before)
     print(f"posted {sent} events in {answered:.1f} s ({sent / answered:.0f} events/s answered 201)")
     print(f"all {sent} folded into the graph {elapsed:.1f} s after the first post: {sent / elapsed:.0f} events/s")
     print(f"(still to fold when the last 201 came: {backlog} events)")
@@ -213,8 +210,8 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     print(f"web workers used {1000 * cpu / sent:.1f} ms CPU per event ({sent / cpu:.0f} events per CPU-second)")
     # A kept-alive connection stays with the worker that accepted it: a few long-lived
     # producers can leave a worker idle (README, "Performance").
-    shares = [after - per_worker.get(pid, 0.0) for pid, after in worker_cpu_seconds(server).items()]
-    print("each worker's share of that CPU: " + " / ".join(f"{share / cpu:.0%}" for share in shares))
+    worker_shares = [after - per_worker.get(pid, 0.0) for pid, after in worker_cpu_seconds(server).items()]
+    print("each worker's share of that CPU: " + " / ".join(f"{share / cpu:.0%}" for share in worker_shares))
     print(
         f"the whole machine used {1000 * machine / sent:.1f} ms CPU per event ({os.cpu_count()} cores): "
         f"PostgreSQL {1000 * postgres / sent:.1f} ms, the client processes and the rest "
@@ -225,25 +222,44 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     return sent / elapsed
 
 
+class Counters(NamedTuple):
+    """Clock and CPU seconds so far: web workers, PostgreSQL, the whole machine, and the
+    core time the host gave to other machines."""
+
+    clock: float
+    web: float
+    postgres: float
+    machine: float
+    stolen: float
+
+    def minus(self, earlier: Counters) -> Counters:
+        return Counters(*(now - then for now, then in zip(self, earlier, strict=True)))
+
+
+def read_counters(server: subprocess.Popen) -> Counters:
+    return Counters(
+        time.perf_counter(), cpu_seconds(server), postgres_seconds(), machine_busy_seconds(), stolen_seconds()
+    )
+
+
 def report_windows(server: subprocess.Popen, url: str, stop: threading.Event, every: float = 20.0) -> None:
     """Every `every` seconds: events folded in that window and the CPU they cost, so a
     slowdown later in a run shows whether the work per event grew or the machine idled."""
     query = "SELECT (SELECT count(*) FROM lineage_lineageevent) - (SELECT count(*) FROM lineage_pendingfold)"
     with psycopg.connect(url, autocommit=True) as connection:
-        before = (connection.execute(query).fetchone()[0], cpu_seconds(server), postgres_seconds())
-        before += (machine_busy_seconds(), stolen_seconds(), time.perf_counter())
+        folded_before, before = connection.execute(query).fetchone()[0], read_counters(server)
         while not stop.wait(every):
-            now = (connection.execute(query).fetchone()[0], cpu_seconds(server), postgres_seconds())
-            now += (machine_busy_seconds(), stolen_seconds(), time.perf_counter())
-            folded, web, pg, busy, stolen, seconds = (b - a for a, b in zip(before, now, strict=True))
+            folded_now, now = connection.execute(query).fetchone()[0], read_counters(server)
+            folded, window = folded_now - folded_before, now.minus(before)
             per = 1000 / max(folded, 1)
             print(
-                f"  window: {now[0]:6d} folded, {folded / seconds:4.0f} events/s; ms CPU per event: "
-                f"web {web * per:.1f}, PostgreSQL {pg * per:.1f}, machine {busy * per:.1f}; "
-                f"busy {busy / seconds / os.cpu_count():.0%}, stolen {stolen:.1f} s",
+                f"  window: {folded_now:6d} folded, {folded / window.clock:4.0f} events/s; ms CPU per event: "
+                f"web {window.web * per:.1f}, PostgreSQL {window.postgres * per:.1f}, "
+                f"machine {window.machine * per:.1f}; busy {window.machine / window.clock / os.cpu_count():.0%}, "
+                f"stolen {window.stolen:.1f} s",
                 flush=True,
             )
-            before = now
+            folded_before, before = folded_now, now
 
 
 def wait_until_folded(url: str) -> int:

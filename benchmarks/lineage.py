@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from typing import NamedTuple
 
 import psycopg
 import requests
+from common import free_port, machine_busy_seconds, process_seconds, recreate_database, stolen_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -71,19 +71,6 @@ def options() -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="graph queries per depth")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/registry_lineage_bench")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def recreate_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django(url: str) -> None:
@@ -179,8 +166,7 @@ def worker_cpu_seconds(server: subprocess.Popen) -> dict[int, float]:
     """User + system CPU of each gunicorn worker so far, by pid (Linux /proc)."""
     seconds = {}
     for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        seconds[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seconds[int(pid)] = process_seconds(int(pid))
     return seconds
 
 
@@ -295,17 +281,6 @@ def postgres_seconds() -> float:
         if name.startswith("postgres"):
             ticks += sum(int(v) for v in fields.split()[11:13])
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time spent by every process on the machine so far, all cores (Linux /proc/stat)."""
-    user, nice, system, _idle, _iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def stolen_seconds() -> float:
-    """Time this virtual machine's cores were ready but the host ran something else."""
-    return int(Path("/proc/stat").read_text().split()[8]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the synthetic graph -----------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Upload benchmark: a large artifact through the registry to an S3-compatible server,
 next to a direct boto3 `upload_file` of the same file to the same endpoint, same run.
 
-    .venv/bin/python benchmarks/upload_s3.py [--size-mb 1024] [--repeat 2]
+    .venv/bin/python benchmarks/upload_s3.py [--size-mb 1024] [--repeat 2] [--database-url URL] [--spool-dir DIR]
 
-Starts moto's S3 server and the registry under gunicorn (1 worker) on 127.0.0.1, uploads
-with curl (which streams the file), and reads the worker's peak RSS from /proc.
+Starts moto's S3 server and the registry under gunicorn (1 worker, on a fresh PostgreSQL
+database named by --database-url) on 127.0.0.1, uploads with curl (which streams the
+file), and reads the worker's peak RSS from /proc.
 Two registry rows: with the sha256 declared in the X-Artifact-SHA256 header (the bytes
 stream on to S3 while they arrive; the client hashes the file first, timed separately)
 and without (the registry receives, scans, then uploads).
@@ -19,7 +20,6 @@ import hashlib
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,17 +29,12 @@ from pathlib import Path
 import boto3
 import joblib
 import numpy as np
+from common import free_port, machine_busy_seconds, process_seconds, recreate_database, written_to_disk_mib
 from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
@@ -96,6 +91,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=2)
+    # PostgreSQL, as docker-compose runs the registry beside S3.
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/registry_upload_bench")
+    # Where the registry spools uploads (FILE_UPLOAD_TEMP_DIR); by default a folder on the
+    # disk, as deployed. moto spills its parts and objects to the same disk (2 GiB per
+    # 1 GiB upload), so the kernel writes the registry's spool out too while the upload
+    # runs; `--spool-dir /dev/shm` shows what that costs (the spool then sits in memory).
+    parser.add_argument("--spool-dir", default=None)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-upload-"))
     procs = []
@@ -116,10 +118,10 @@ def run(args, work: Path, procs: list) -> None:
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
         "SECRET_KEY": "bench-only",
-        "DATABASE_URL": f"sqlite:///{work}/bench.sqlite3",
+        "DATABASE_URL": args.database_url,
         "ARTIFACTS_URL": "s3://bench/registry",
         "AWS_S3_ENDPOINT_URL": endpoint,
-        "FILE_UPLOAD_TEMP_DIR": str(work),
+        "FILE_UPLOAD_TEMP_DIR": args.spool_dir or str(work),
         "REGISTRY_MAX_UPLOAD_BYTES": str(4 * 1024 * MIB),
         "LOG_LEVEL": "WARNING",
         # The ONNX compile runs after the 201, in the background: off here, so that it
@@ -140,6 +142,7 @@ def run(args, work: Path, procs: list) -> None:
     s3.create_bucket(Bucket="bench")
     s3.create_bucket(Bucket="direct")
 
+    recreate_database(args.database_url)
     manage = [str(BIN / "python"), str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
     token = (
@@ -183,6 +186,7 @@ def run(args, work: Path, procs: list) -> None:
     big_model(path, args.size_mb)
     size = path.stat().st_size
     print(f"artifact: {size / MIB:.0f} MiB joblib LogisticRegression; S3 server: moto on {endpoint}")
+    print(f"registry spools to {env['FILE_UPLOAD_TEMP_DIR']}; database {args.database_url}")
 
     url = f"http://127.0.0.1:{web_port}/api/v1/models/big/versions"
     authorized = ["curl", "-sS", "-H", f"Authorization: Bearer {token}"]
@@ -257,17 +261,13 @@ def client_sha256(path: Path) -> tuple[str, float]:
     return hasher.hexdigest(), time.perf_counter() - start
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, all its threads, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snapshot(moto: int, worker: int) -> tuple[float, float, float]:
-    """CPU seconds so far of the S3 server, the registry worker, and the client: this
-    process (direct boto3) plus its finished children (curl)."""
+def cpu_snapshot(moto: int, worker: int) -> tuple[float, float, float, float, float]:
+    """CPU seconds so far of the S3 server, the registry worker, the client (this process
+    for direct boto3, plus its finished children: curl) and the whole machine, kernel
+    threads such as page-cache writeback included; then MiB written to disk so far."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return cpu_seconds(moto), cpu_seconds(worker), time.process_time() + children.ru_utime + children.ru_stime
+    client = time.process_time() + children.ru_utime + children.ru_stime
+    return process_seconds(moto), process_seconds(worker), client, machine_busy_seconds(), written_to_disk_mib()
 
 
 def reset_peak(pid: int) -> None:
@@ -295,6 +295,8 @@ def report(args, size: int, rss_before: int, times: dict, peaks: dict) -> None:
     for side in ("declared", "undeclared"):  # each attempt against the direct upload of the same attempt
         paired = " ".join(f"{d / r:.2f}" for d, r in zip(times["direct"], times[side], strict=True))
         print(f"  per attempt, {side:10}         : {paired}")
+    for side in SIDES:
+        print(f"  seconds per attempt, {side:10} : {' '.join(f'{t:.2f}' for t in times[side])}")
     print(f"of which receiving+parse          : {best['receive']:8.2f} s  ({mib / best['receive']:.0f} MiB/s)")
     for side in ("declared", "undeclared"):
         growth = (peaks[side] - rss_before) / 1024
@@ -307,8 +309,12 @@ def report_cpu(times: dict, cpu: dict) -> None:
     the registry's work fits beside the S3 server's on a second core."""
     for side in SIDES:
         fastest = times[side].index(min(times[side]))
-        moto, worker, client = cpu[side][fastest]
-        print(f"CPU s, {side:10} : S3 server {moto:6.2f}  registry worker {worker:6.2f}  client {client:6.2f}")
+        moto, worker, client, machine, written = cpu[side][fastest]
+        busy = machine / times[side][fastest] / os.cpu_count()
+        print(
+            f"CPU s, {side:10} : S3 server {moto:6.2f}  registry worker {worker:6.2f}  client {client:6.2f}"
+            f"  machine {machine:6.2f} ({busy:.0%} busy); {written:5.0f} MiB written to disk"
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import posixpath
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -72,6 +73,42 @@ def too_large(size: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the artifact is larger than the limit of {limit} bytes (got {size}+)")
 
 
+class Sha256Behind:
+    """The sha256 of a stream of chunks, computed on a helper thread one chunk behind the
+    caller: hashlib releases the GIL, so hashing a chunk overlaps receiving and writing
+    the next instead of adding to them (about 0.7 s of a 1 GiB upload's serial work).
+    One chunk at most is held for hashing, so memory does not grow with a slow hash.
+    Use it as a context manager, or call hexdigest(): either stops the thread."""
+
+    def __init__(self):
+        self._hasher = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-sha256")
+        self._pending: Future | None = None
+
+    def update(self, chunk: bytes) -> None:
+        self._wait()
+        self._pending = self._pool.submit(self._hasher.update, chunk)
+
+    def hexdigest(self) -> str:
+        self._wait()
+        self.close()
+        return self._hasher.hexdigest()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+    def __enter__(self) -> Sha256Behind:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 # --- getting bytes in ----------------------------------------------------------------
 
 
@@ -87,6 +124,7 @@ class ArtifactUploadHandler(FileUploadHandler):
     def __init__(self, request=None):
         super().__init__(request)
         self.declared: str | None = None
+        self.hasher: Sha256Behind | None = None
         self.stream: MultipartStream | None = None
         self.sending: MultipartStream | None = None
 
@@ -99,7 +137,7 @@ class ArtifactUploadHandler(FileUploadHandler):
     def new_file(self, field_name, *args, **kwargs):
         super().new_file(field_name, *args, **kwargs)
         self.file = TemporaryUploadedFile(self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
-        self.hasher = hashlib.sha256()
+        self.hasher = Sha256Behind()
         self.received = 0
         self.sending = None
         if self._is_declared_file() and self.stream is None:  # one stream per request
@@ -132,6 +170,8 @@ class ArtifactUploadHandler(FileUploadHandler):
         """Abort a stream the request did not complete: refused, invalid or failed."""
         if self.stream is not None:
             self.stream.abort()
+        if self.hasher is not None:
+            self.hasher.close()
 
     def _is_declared_file(self) -> bool:
         return self.declared is not None and self.field_name == ARTIFACT_FIELD
@@ -169,8 +209,11 @@ def incoming_from_upload(uploaded) -> IncomingArtifact:
 def spooled(source: BinaryIO) -> Iterator[IncomingArtifact]:
     """Copy a stream to a private temporary file, hashing it; removed on exit."""
     limit = settings.REGISTRY_MAX_UPLOAD_BYTES
-    with tempfile.NamedTemporaryFile(prefix="artifact-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
-        hasher, size = hashlib.sha256(), 0
+    with (
+        tempfile.NamedTemporaryFile(prefix="artifact-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
+        Sha256Behind() as hasher,
+    ):
+        size = 0
         while chunk := source.read(CHUNK):
             size += len(chunk)
             if size > limit:
@@ -278,14 +321,15 @@ def verified_copy(sha256: str, size: int) -> Iterator[str]:
     """
     with open_stream(sha256) as source, tempfile.TemporaryDirectory(prefix="verified-") as folder:
         path = os.path.join(folder, "artifact")
-        hasher, copied = hashlib.sha256(), 0
-        with open(path, "wb") as target:
+        copied = 0
+        with open(path, "wb") as target, Sha256Behind() as hasher:
             while chunk := source.read(CHUNK):
                 hasher.update(chunk)
                 copied += len(chunk)
                 target.write(chunk)
-        if hasher.hexdigest() != sha256 or copied != size:
-            log.error("artifact %s failed verification (got sha256 %s, %d bytes)", sha256, hasher.hexdigest(), copied)
+            found = hasher.hexdigest()
+        if found != sha256 or copied != size:
+            log.error("artifact %s failed verification (got sha256 %s, %d bytes)", sha256, found, copied)
             raise IntegrityFailure(
                 f"the stored artifact does not match its recorded sha256 {sha256}: refusing to load it"
             )

@@ -30,8 +30,28 @@ def recreate_database(url: str) -> None:
 
 def process_seconds(pid: int) -> float:
     """User + system CPU of one process so far, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _name_and_seconds(Path(f"/proc/{pid}/stat"))[1]
+
+
+def processes_seconds(name_prefix: str) -> float:
+    """User + system CPU so far of every process whose name starts with `name_prefix`
+    (all of a server's processes, such as PostgreSQL's backends)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, seconds = _name_and_seconds(stat)
+        except OSError:  # the process ended meanwhile
+            continue
+        if name.startswith(name_prefix):
+            total += seconds
+    return total
+
+
+def _name_and_seconds(stat: Path) -> tuple[str, float]:
+    """A /proc/<pid>/stat file's process name and its user + system CPU seconds."""
+    name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+    utime, stime = fields.split()[11:13]
+    return name, (int(utime) + int(stime)) / TICKS
 
 
 def machine_busy_seconds() -> float:

@@ -38,7 +38,14 @@ from typing import NamedTuple
 
 import psycopg
 import requests
-from common import free_port, machine_busy_seconds, process_seconds, recreate_database, stolen_seconds
+from common import (
+    free_port,
+    machine_busy_seconds,
+    process_seconds,
+    processes_seconds,
+    recreate_database,
+    stolen_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -272,15 +279,7 @@ def check_folded(url: str, sent: int) -> None:
 
 def postgres_seconds() -> float:
     """User + system CPU of every postgres process so far (this machine's server)."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, fields = stat.read_text().split(" (", 1)[1].split(")", 1)
-        except OSError:
-            continue
-        if name.startswith("postgres"):
-            ticks += sum(int(v) for v in fields.split()[11:13])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return processes_seconds("postgres")
 
 
 # --- the synthetic graph -----------------------------------------------------------------

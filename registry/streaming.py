@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import mmap
 import queue
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,11 +27,17 @@ class MultipartStream:
 
     The receiving thread copies each chunk as it arrives into a part buffer; every full
     part leaves for S3 from memory, so no byte is read back from disk and botocore makes
-    no pass of its own to checksum it. The buffers (`in_flight` + 1 parts) are anonymous
-    memory maps, reused from part to part and unmapped with the stream, so the memory
-    goes back to the system afterwards instead of staying in the allocator's heap. When
-    S3 is slower than the client, the receiving thread waits for a free buffer, which
-    slows the client down instead of growing memory.
+    no pass of its own to checksum it. The buffers (`in_flight` + 1 parts) are reused
+    from part to part and dropped with the stream. When S3 is slower than the client,
+    the receiving thread waits for a free buffer, which slows the client down instead of
+    growing memory.
+
+    Each part is a bytearray, which botocore sends in one `sendall`. A file-like body
+    (the anonymous memory maps used before) is read and sent 16 KiB at a time, after an
+    `Expect: 100-continue` round trip. Measured against moto, 1 GiB in 8 MiB parts:
+    - sending alone cost the sender 0.2 s and the S3 server 0.4 s more CPU that way;
+    - a declared 1 GiB upload through the registry spent 4.3-4.8 s receiving and
+      streaming, against 4.8-5.4 s with memory maps (5 uploads each, alternating).
     """
 
     def __init__(self, client, bucket: str, key: str, *, part_size: int, in_flight: int, errors: tuple):
@@ -43,9 +48,9 @@ class MultipartStream:
             Bucket=bucket, Key=key, ContentType="application/octet-stream", ChecksumAlgorithm=CHECKSUM
         )
         self.upload_id = response["UploadId"]
-        self.free: queue.SimpleQueue[mmap.mmap] = queue.SimpleQueue()
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         for _ in range(in_flight + 1):
-            self.free.put(mmap.mmap(-1, part_size))
+            self.free.put(bytearray(part_size))
         self.buffer = self.free.get()
         self.filled = 0
         self.parts: list[Future] = []
@@ -105,17 +110,14 @@ class MultipartStream:
 
     def _send(self) -> None:
         buffer, length = self.buffer, self.filled
-        body = buffer if length == self.part_size else _exact_copy(buffer, length)  # the last part
+        body = buffer if length == self.part_size else buffer[:length]  # the last part, copied
         number = len(self.parts) + 1
         future = self.pool.submit(self._upload_part, number, body)
         future.add_done_callback(lambda _: self.free.put(buffer))
         self.parts.append(future)
         self.buffer, self.filled = self.free.get(), 0  # waits while every buffer is in flight
 
-    def _upload_part(self, number: int, body: mmap.mmap) -> dict:
-        # The map is the body, as a file of exactly the part's length: botocore and
-        # urllib3 read it in blocks without a system call, and nothing is copied whole.
-        body.seek(0)
+    def _upload_part(self, number: int, body: bytearray) -> dict:
         # Given the checksum, botocore sends it as is instead of reading the body for it.
         checksum = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
         try:
@@ -134,14 +136,8 @@ class MultipartStream:
 
     def _release_buffers(self) -> None:
         """Drop the part buffers once every part has finished (the futures' callbacks
-        hold them too): each is unmapped when its last reference goes."""
+        hold them too): each is freed when its last reference goes."""
         self.buffer = None
         self.parts = []
         while not self.free.empty():
             self.free.get()
-
-
-def _exact_copy(buffer: mmap.mmap, length: int) -> mmap.mmap:
-    copy = mmap.mmap(-1, length)
-    copy[:] = buffer[:length]
-    return copy

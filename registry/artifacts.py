@@ -27,7 +27,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from registry.streaming import MultipartStream
+from registry.streaming import CHECKSUM, CONTENT_TYPE, MultipartStream
 from registry_site.errors import IntegrityFailure, InvalidParameter, PayloadTooLarge, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -244,17 +244,28 @@ def store(artifact: IncomingArtifact) -> str:
 
 
 def _write(storage, key: str, artifact: IncomingArtifact) -> None:
-    if _is_s3(storage):
-        # S3: boto3 uploads the parts from the path, reading each lazily from disk.
-        # The storage API's save() hands boto3 a file object instead, whose parts it
-        # buffers in memory: measured +90 MiB against +41 MiB for a 256 MiB artifact.
-        extra = {"ContentType": "application/octet-stream"}
-        storage.bucket.Object(_s3_name(storage, key)).upload_file(
-            artifact.path, ExtraArgs=extra, Config=storage.transfer_config
-        )
+    if not _is_s3(storage):
+        with open(artifact.path, "rb") as fh:
+            storage.save(key, File(fh, name=key))
         return
+    name = _s3_name(storage, key)
     with open(artifact.path, "rb") as fh:
-        storage.save(key, File(fh, name=key))
+        if artifact.size <= _part_size(storage):
+            # One request: a multipart upload of a single part would take three.
+            storage.connection.meta.client.put_object(
+                Bucket=storage.bucket_name, Key=name, Body=fh, ContentType=CONTENT_TYPE, ChecksumAlgorithm=CHECKSUM
+            )
+            return
+        # The same multipart stream as a declared upload's, fed from the local copy.
+        stream = _multipart_stream(storage, name)
+        try:
+            while stream.failure is None and (chunk := fh.read(CHUNK)):
+                stream.write(chunk)
+            stream.flush()
+            if not stream.complete():
+                raise stream.failure
+        finally:
+            stream.abort()  # a no-op once completed
 
 
 def begin_streaming(sha256: str) -> MultipartStream | None:
@@ -266,21 +277,30 @@ def begin_streaming(sha256: str) -> MultipartStream | None:
     if not _is_s3(storage):
         return None
     key = artifact_key(sha256)
-    config = storage.transfer_config
     try:
         if storage.exists(key):
             return None
-        return MultipartStream(
-            storage.connection.meta.client,
-            storage.bucket_name,
-            _s3_name(storage, key),
-            part_size=max(config.multipart_chunksize, math.ceil(settings.REGISTRY_MAX_UPLOAD_BYTES / S3_MAX_PARTS)),
-            in_flight=min(config.max_concurrency, STREAM_PARTS_IN_FLIGHT),
-            errors=STORAGE_ERRORS,
-        )
+        return _multipart_stream(storage, _s3_name(storage, key))
     except STORAGE_ERRORS as exc:
         log.warning("could not start streaming %s to S3: %s", key, exc)
         return None
+
+
+def _multipart_stream(storage, name: str) -> MultipartStream:
+    return MultipartStream(
+        storage.connection.meta.client,
+        storage.bucket_name,
+        name,
+        part_size=_part_size(storage),
+        in_flight=min(storage.transfer_config.max_concurrency, STREAM_PARTS_IN_FLIGHT),
+        errors=STORAGE_ERRORS,
+    )
+
+
+def _part_size(storage) -> int:
+    return max(
+        storage.transfer_config.multipart_chunksize, math.ceil(settings.REGISTRY_MAX_UPLOAD_BYTES / S3_MAX_PARTS)
+    )
 
 
 def _is_s3(storage) -> bool:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # As s3transfer does: S3 checks each part against its CRC32 as it arrives.
 CHECKSUM = "CRC32"
+CONTENT_TYPE = "application/octet-stream"
 
 
 class MultipartStream:
@@ -45,7 +46,7 @@ class MultipartStream:
         self.part_size = part_size
         self.errors = errors
         response = client.create_multipart_upload(
-            Bucket=bucket, Key=key, ContentType="application/octet-stream", ChecksumAlgorithm=CHECKSUM
+            Bucket=bucket, Key=key, ContentType=CONTENT_TYPE, ChecksumAlgorithm=CHECKSUM
         )
         self.upload_id = response["UploadId"]
         self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
@@ -76,13 +77,13 @@ class MultipartStream:
             self._send()
 
     def complete(self) -> bool:
-        """Make the object visible. False when a part failed: the caller stores the bytes
-        another way. A failure of the completion itself is raised."""
+        """Make the object visible. False when a part failed (`failure` says why), after
+        discarding the parts. A failure of the completion itself is raised."""
         self.pool.shutdown(wait=True)
         parts = [] if self.failure is not None else [future.result() for future in self.parts]
         self._release_buffers()
         if not parts:
-            log.warning("streaming %s to S3 failed (%s); uploading the local copy instead", self.key, self.failure)
+            log.warning("streaming %s to S3 failed: %s", self.key, self.failure)
             self.abort()
             return False
         self.client.complete_multipart_upload(

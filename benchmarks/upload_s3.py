@@ -1,7 +1,7 @@
 """Upload benchmark: a large artifact through the registry to an S3-compatible server,
 next to a direct boto3 `upload_file` of the same file to the same endpoint, same run.
 
-    .venv/bin/python benchmarks/upload_s3.py [--size-mb 1024] [--repeat 2] [--database-url URL] [--spool-dir DIR]
+    .venv/bin/python benchmarks/upload_s3.py [--size-mb 1024] [--repeat 5] [--database-url URL] [--spool-dir DIR]
 
 Starts moto's S3 server and the registry under gunicorn (1 worker, on a fresh PostgreSQL
 database named by --database-url) on 127.0.0.1, uploads with curl (which streams the
@@ -20,6 +20,7 @@ import hashlib
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,7 +91,7 @@ def timed(command: list[str]) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mb", type=int, default=1024)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
     # PostgreSQL, as docker-compose runs the registry beside S3.
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/registry_upload_bench")
     # Where the registry spools uploads (FILE_UPLOAD_TEMP_DIR); by default a folder on the
@@ -293,8 +294,9 @@ def report(args, size: int, rss_before: int, times: dict, peaks: dict) -> None:
     print(f"ratio declared+hashing / direct   : {declared_with_hash / direct:8.2f}   (client's hashing included)")
     print(f"ratio undeclared / direct         : {undeclared / direct:8.2f}")
     for side in ("declared", "undeclared"):  # each attempt against the direct upload of the same attempt
-        paired = " ".join(f"{d / r:.2f}" for d, r in zip(times["direct"], times[side], strict=True))
-        print(f"  per attempt, {side:10}         : {paired}")
+        paired = [d / r for d, r in zip(times["direct"], times[side], strict=True)]
+        listed = " ".join(f"{ratio:.2f}" for ratio in paired)
+        print(f"  per attempt, {side:10}         : {listed}  (median {statistics.median(paired):.2f})")
     for side in SIDES:
         print(f"  seconds per attempt, {side:10} : {' '.join(f'{t:.2f}' for t in times[side])}")
     print(f"of which receiving+parse          : {best['receive']:8.2f} s  ({mib / best['receive']:.0f} MiB/s)")

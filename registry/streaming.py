@@ -1,11 +1,12 @@
-"""Sending an artifact to S3 while it is still arriving, as a multipart upload.
+"""Sending an artifact to S3 as a multipart upload, while it is still arriving if need be.
 
 Artifacts are stored under their sha256, which is normally known only once the last byte
 has arrived. When the client declares the digest up front, the key is known from the
 first byte, so the parts can leave for S3 while the same bytes are spooled to the local
 file that the scan reads. S3 shows no object for a multipart upload until it is
 completed, so bytes that turn out to be refused, or not to match the declared digest,
-are aborted without ever having been visible.
+are aborted without ever having been visible. Without a declared digest, the same stream
+is fed from the local file once the scan has passed.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def too_large(size: int) -> PayloadTooLarge:
 class Sha256Behind:
     """The sha256 of a stream of chunks, computed on a helper thread one chunk behind the
     caller: hashlib releases the GIL, so hashing a chunk overlaps receiving and writing
-    the next instead of adding to them (receiving 1 GiB: 1.2-1.3 s instead of 1.4-1.7 s).
+    the next instead of adding to them (benchmarks/upload_s3.py, "receiving+parse").
     One chunk at most is held for hashing, so memory does not grow with a slow hash.
     Use it as a context manager, or call hexdigest(): either stops the thread."""
 

@@ -37,10 +37,8 @@ class MultipartStream:
 
     Each part is a bytearray, which botocore sends in one `sendall`. A file-like body
     (the anonymous memory maps used before) is read and sent 16 KiB at a time, after an
-    `Expect: 100-continue` round trip. Measured against moto, 1 GiB in 8 MiB parts:
-    - sending alone cost the sender 0.2 s and the S3 server 0.4 s more CPU that way;
-    - a declared 1 GiB upload through the registry spent 4.3-4.8 s receiving and
-      streaming, against 4.8-5.4 s with memory maps (5 uploads each, alternating).
+    `Expect: 100-continue` round trip, which costs both ends more CPU per byte; see
+    benchmarks/upload_s3.py and the README for the ratios before and after.
     """
 
     def __init__(self, client, bucket: str, key: str, *, part_size: int, in_flight: int, errors: tuple):

@@ -26,7 +26,6 @@ describe the estimator (class, feature names, signature), not to predict.
 
 from __future__ import annotations
 
-import _compat_pickle
 import contextlib
 import io
 import pickle
@@ -43,7 +42,18 @@ from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
 from registry_site.errors import RefusedContent
 
-from .policy import resolve_allowed
+from .pickle_rules import (
+    REFUSED_MARK,
+    argument_checks,
+    check_state_key,
+    consistent_dtype,
+    described,
+    is_stub,
+    listed_object,
+    python3_name,
+    state_keys,
+)
+from .policy import allowed, allowed_objects
 
 Source = str | bytes  # a file path, or the bytes of an archive member
 # Numeric arrays at least this large are skipped, not read, while scanning.
@@ -89,14 +99,20 @@ class _BoundedReader:
         return data
 
 
-class _PlaceholderArrayWrapper(NumpyArrayWrapper):
-    """joblib's array wrapper that, for large numeric arrays, skips the bytes on disk
-    and returns a read-only zero-stride view of the right shape and dtype."""
+class _CheckedArrayWrapper(NumpyArrayWrapper):
+    """joblib's inline array, read only after its header passed the same checks as any
+    array: a listed ndarray subclass, a consistent dtype, a plain shape. Object arrays
+    are read by a nested restricted unpickler, never by joblib's plain one. When the
+    unpickler asks for placeholders, large numeric arrays are skipped on disk and stood
+    in for by a read-only zero-stride view of the right shape and dtype."""
 
-    def read(self, unpickler: Any, ensure_native_byte_order: bool) -> Any:
+    def read_array(self, unpickler: Any, ensure_native_byte_order: bool) -> Any:
+        self._check_header(unpickler)
+        if self.dtype.hasobject:
+            return unpickler.nested().load()
         nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-        if self.dtype.hasobject or nbytes < PLACEHOLDER_MIN_BYTES:
-            return super().read(unpickler, ensure_native_byte_order)
+        if not unpickler.placeholders or nbytes < PLACEHOLDER_MIN_BYTES:
+            return super().read_array(unpickler, ensure_native_byte_order)
         handle = unpickler.file_handle
         if self.safe_get_numpy_array_alignment_bytes() is not None:
             # joblib >= 1.2 pads before the data: one length byte, then the padding.
@@ -104,6 +120,30 @@ class _PlaceholderArrayWrapper(NumpyArrayWrapper):
         _discard(handle, nbytes)
         unpickler.used_placeholders = True
         return np.broadcast_to(np.zeros((), dtype=self.dtype), self.shape)
+
+    def _check_header(self, unpickler: Any) -> None:
+        subclass, dtype, shape = (
+            getattr(self, "subclass", None),
+            getattr(self, "dtype", None),
+            getattr(self, "shape", None),
+        )
+        if not (isinstance(subclass, type) and issubclass(subclass, np.ndarray) and listed_object(subclass)):
+            raise RefusedContent("the pickle holds a joblib array of a type that is not an allowed ndarray subclass")
+        if not isinstance(dtype, np.dtype) or not consistent_dtype(dtype):
+            raise RefusedContent("the pickle holds a joblib array whose dtype is not a consistent NumPy dtype")
+        if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
+            raise RefusedContent("the pickle holds a joblib array whose shape is not a tuple of sizes")
+        if getattr(self, "order", "C") not in ("C", "F"):
+            raise RefusedContent("the pickle holds a joblib array whose order is neither C nor F")
+
+
+def _listed_as(obj: Any) -> Any:
+    # find_class hands out the checked wrapper in place of joblib's own.
+    return NumpyArrayWrapper if obj is _CheckedArrayWrapper else obj
+
+
+def _unlisted_callable(obj: Any) -> bool:
+    return callable(obj) and not isinstance(obj, type) and not listed_object(obj) and not is_stub(type(obj))
 
 
 def _discard(handle: Any, size: int) -> None:
@@ -115,7 +155,20 @@ def _discard(handle: Any, size: int) -> None:
 
 
 class RestrictedUnpickler(NumpyUnpickler):
-    """joblib's unpickler with `find_class` gated by the allow-list."""
+    """joblib's unpickler that can only name listed globals, call listed constructors
+    and reconstructors, and give state to objects it created itself.
+
+    What each rule stops (tests/registry/test_pickle_gadgets.py holds the attacks):
+    * globals by exact name (`policy.allowed`): no module is imported because a pickle
+      names it, so a file written into a package folder is never imported;
+    * REDUCE and NEWOBJ only on listed callables, never on an object the pickle built
+      (a scorer called with a method name of the pickle's choosing);
+    * BUILD only once, only on an instance this pickle created, and never with a
+      `__dunder__` key or a key that would replace a method (`__array_interface__`
+      pointing at any address, `__sklearn_tags__`, a class's attributes);
+    * NumPy dtypes given state only before anything used them, and only a layout NumPy
+      itself would build (field offsets inside the item, object flags that match).
+    """
 
     dispatch = NumpyUnpickler.dispatch.copy()
 
@@ -127,35 +180,121 @@ class RestrictedUnpickler(NumpyUnpickler):
         self.offending: set[str] = set()
         self.saw_array_wrapper = False
         self.sklearn_version: str | None = None
+        self._made: dict[int, Any] = {}  # what this pickle created: may be given state once
+        self._built: set[int] = set()
+        self._used: set[int] = set()  # ids of dtypes some value already depends on
+
+    def nested(self) -> RestrictedUnpickler:
+        """An unpickler for the pickle joblib nests in an object array: same rules,
+        same record of refusals."""
+        inner = RestrictedUnpickler(self.file_handle, scan=self.scan, placeholders=self.placeholders)
+        inner.offending = self.offending
+        return inner
 
     def find_class(self, module: str, name: str) -> Any:
-        module, name = self._fix_imports(module, name)
-        obj = resolve_allowed(module, name)
-        if obj is None:
+        module, name = python3_name(self.proto, module, name)
+        found = allowed(module, name)
+        if found is None:
             return self._refuse(f"{module}.{name}")
-        if obj is NumpyArrayWrapper:
+        if found.obj is NumpyArrayWrapper:
             self.saw_array_wrapper = True
-            return _PlaceholderArrayWrapper if self.placeholders else obj
-        return obj
+            return _CheckedArrayWrapper
+        return found.obj
+
+    def load_reduce(self) -> None:
+        func, args = self.stack[-2], self.stack[-1]
+        self._check_callable(func, "call", args)
+        super().load_reduce()
+        self._made_here(self.stack[-1])
+
+    def load_newobj(self) -> None:
+        cls, args = self.stack[-2], self.stack[-1]
+        self._check_callable(cls, "new", args)
+        super().load_newobj()
+        self._made_here(self.stack[-1])
+
+    def load_newobj_ex(self) -> None:
+        cls, args, kwargs = self.stack[-3], self.stack[-2], self.stack[-1]
+        self._check_callable(cls, "new", (*args, *kwargs.values()))
+        super().load_newobj_ex()
+        self._made_here(self.stack[-1])
+
+    def _instantiate(self, klass: Any, args: list) -> None:
+        # INST and OBJ (protocols 0 and 1) call or create `klass` with `args`.
+        self._check_callable(klass, "call" if args else "new", tuple(args))
+        super()._instantiate(klass, args)
+        self._made_here(self.stack[-1])
 
     def load_build(self) -> None:
+        inst, state = self.stack[-2], self.stack[-1]
+        self._check_build(inst, state)
         # sklearn's BaseEstimator state carries the version it was pickled with;
         # reading it here is exact and thread-safe (warnings filters are neither).
-        state = self.stack[-1]
         if isinstance(state, dict) and isinstance(state.get("_sklearn_version"), str):
             self.sklearn_version = state["_sklearn_version"]
         super().load_build()
 
+    dispatch[pickle.REDUCE[0]] = load_reduce
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
     dispatch[pickle.BUILD[0]] = load_build
 
-    def _fix_imports(self, module: str, name: str) -> tuple[str, str]:
-        # Protocol < 3 pickles spell Python 2 names (`__builtin__.set`); map
-        # them as the stdlib unpickler does, then apply the policy.
-        if self.proto >= 3:
-            return module, name
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            return _compat_pickle.NAME_MAPPING[(module, name)]
-        return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+    def _check_callable(self, func: Any, use: str, args: Any) -> None:
+        if not is_stub(func) and id(_listed_as(func)) not in allowed_objects(use):
+            verb = "calls" if use == "call" else "creates an instance of"
+            raise RefusedContent(f"the pickle {verb} {described(func)}, which the allow-list does not allow")
+        arguments = args if isinstance(args, tuple) else (args,)
+        for argument in arguments:
+            if _unlisted_callable(argument):
+                raise RefusedContent(
+                    f"the pickle passes {described(argument)}, a callable object, to {described(func)}"
+                )
+        check = argument_checks().get(id(func))
+        if check is not None:
+            check(arguments)
+        self._note_used(arguments)
+
+    def _made_here(self, obj: Any) -> None:
+        self._made[id(obj)] = obj
+
+    def _check_build(self, inst: Any, state: Any) -> None:
+        if is_stub(type(inst)):
+            return
+        if isinstance(inst, type):
+            raise RefusedContent(f"the pickle sets attributes of the class {described(inst)}")
+        if self._made.get(id(inst)) is not inst:
+            raise RefusedContent(f"the pickle gives state to {described(inst)}, which it did not create")
+        if id(inst) in self._built:
+            raise RefusedContent(f"the pickle gives state twice to {described(inst)}")
+        self._built.add(id(inst))
+        for key in state_keys(state):
+            check_state_key(inst, key)
+        if isinstance(inst, np.dtype):
+            self._check_dtype_state(inst, state)
+        self._note_used(state)
+
+    def _check_dtype_state(self, dtype: np.dtype, state: Any) -> None:
+        if id(dtype) in self._used:
+            raise RefusedContent("the pickle changes a NumPy dtype after a value was made with it")
+        probe = np.dtype(dtype, False, True)  # a private copy: no array depends on it
+        probe.__setstate__(state)
+        if not consistent_dtype(probe):
+            raise RefusedContent("the pickle builds a NumPy dtype whose layout NumPy would not build")
+
+    def _note_used(self, value: Any) -> None:
+        pending = [value]
+        seen: set[int] = set()
+        while pending:
+            item = pending.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, np.dtype):
+                self._used.add(id(item))
+            elif isinstance(item, (tuple, list)):
+                pending.extend(item)
+            elif isinstance(item, dict):
+                pending.extend(item.values())
 
     def _refuse(self, dotted: str) -> type:
         if not self.scan:
@@ -191,6 +330,7 @@ def _inert_stub(dotted: str) -> type:
         "__call__": _ignore,
         "__setstate__": _ignore,
         "__qualname__": f"Refused[{dotted}]",
+        REFUSED_MARK: True,
     }
     return type("Refused", (), namespace)
 

@@ -207,3 +207,27 @@ CONTAINERS = ("pickle", "joblib-zlib", "joblib-gzip", "mlflow-zip", "mlflow-tar.
 MLMODEL = yaml.safe_dump(
     {"flavors": {"sklearn": {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"}}}
 )
+
+
+# --- real objects with tampered state -------------------------------------------------
+
+
+class Tampered:
+    """Pickles as the given reduce value: a real object's (callable, args, state) with
+    the state changed, as a hand-edited pickle would carry it."""
+
+    def __init__(self, reduced: tuple, kind: type):
+        self.reduced, self.kind = reduced, kind
+
+    def __reduce__(self):
+        return self.reduced
+
+    @property
+    def __class__(self):  # pickle checks a NEWOBJ class against the object's class
+        return self.kind
+
+
+def with_tampered_state(obj, change) -> Tampered:
+    """`obj`'s own reduce value, its state passed through `change(state)`."""
+    func, args, state, *rest = obj.__reduce_ex__(4)
+    return Tampered((func, args, change(state), *rest), type(obj))

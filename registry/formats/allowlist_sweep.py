@@ -214,7 +214,23 @@ def _estimators() -> Iterator[Any]:
             yield estimator
             if "random_state" in estimator.get_params():
                 yield _with(estimator, random_state=np.random.RandomState(0))
+            for loss in _options(cls, "loss"):
+                yield _with(estimator, loss=loss)
     yield from _hand_picked()
+
+
+def _options(cls: type, parameter: str) -> list[str]:
+    """The string values a parameter accepts (every loss keeps its own loss object)."""
+    from sklearn.utils._param_validation import StrOptions
+
+    constraints = getattr(cls, "_parameter_constraints", {}).get(parameter, [])
+    return sorted(
+        option
+        for constraint in constraints
+        if isinstance(constraint, StrOptions)
+        for option in constraint.options
+        if option not in constraint.deprecated
+    )
 
 
 def _instance(cls: type) -> Any:
@@ -265,10 +281,23 @@ def _hand_picked() -> Iterator[Any]:
             yield KNeighborsClassifier(algorithm=algorithm, metric=metric)
             yield KNeighborsRegressor(algorithm=algorithm, metric=metric)
     yield HistGradientBoostingClassifier(max_iter=5, categorical_features=[0])
+    yield from _kernels()
     yield GridSearchCV(LogisticRegression(max_iter=200), {"C": [1.0]}, scoring="accuracy", cv=2)
     yield GridSearchCV(
         LogisticRegression(max_iter=200), {"C": [1.0]}, scoring=["accuracy", "f1_macro"], refit="accuracy", cv=2
     )
+
+
+def _kernels() -> Iterator[Any]:
+    """Gaussian-process kernels are chosen by the user, not defaulted: each one, fitted."""
+    from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor, kernels
+
+    for name in dir(kernels):
+        kind = getattr(kernels, name)
+        if isinstance(kind, type) and issubclass(kind, kernels.Kernel) and not inspect.isabstract(kind):
+            with contextlib.suppress(Exception):  # kernels that need arguments (Sum, Product...)
+                yield GaussianProcessClassifier(kernel=kind())
+                yield GaussianProcessRegressor(kernel=kind() + kernels.WhiteKernel())
 
 
 def _fitted(estimator: Any) -> Iterator[Any]:
@@ -278,7 +307,8 @@ def _fitted(estimator: Any) -> Iterator[Any]:
     from sklearn.datasets import load_iris
 
     X, y = load_iris(return_X_y=True)
-    targets = [y, X[:, 0], np.c_[y, y]]
+    # Multiclass, binary (other losses and links), continuous, two outputs.
+    targets = [y, (y > 0).astype(int), X[:, 0], np.c_[y, y]]
     inputs = [X, pd.DataFrame(X, columns=list("abcd")), scipy.sparse.csr_matrix(X)]
     for data in inputs:
         for target in targets:
@@ -287,7 +317,6 @@ def _fitted(estimator: Any) -> Iterator[Any]:
                 yield fitted
                 if hasattr(fitted, "sparsify") and hasattr(fitted, "coef_"):
                     yield _fit(clone(estimator), data, target).sparsify()
-                break
 
 
 def _fit(estimator: Any, X: Any, y: Any) -> Any:

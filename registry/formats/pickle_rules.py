@@ -177,3 +177,87 @@ def _class_of_module(module: str) -> Callable[[tuple], None]:
             raise RefusedContent(f"the pickle creates {described(cls)} through {module}.newObj")
 
     return check
+
+
+# --- structures whose compiled code trusts their indices ------------------------------
+# Cython and C++ loops in scikit-learn and SciPy read these arrays without bounds
+# checks: a pickled tree node pointing past the end reads (and leaks) the heap.
+
+
+def check_built(obj: Any) -> None:
+    """Refuse an object, just given its state, whose indices point outside itself."""
+    from scipy import sparse
+    from sklearn.neighbors import _ball_tree, _kd_tree
+    from sklearn.tree._tree import Tree
+
+    neighbour_trees = (_kd_tree.BinaryTree32, _kd_tree.BinaryTree64, _ball_tree.BinaryTree32, _ball_tree.BinaryTree64)
+    if isinstance(obj, Tree):
+        _check_tree(obj)
+    elif isinstance(obj, neighbour_trees):
+        _check_binary_tree(obj)
+    elif sparse.issparse(obj):
+        _check_sparse(obj)
+
+
+def check_loaded(objects: Any) -> None:
+    """Checks across objects, once the whole pickle is loaded: a fitted tree estimator
+    checks its input width against `n_features_in_`, its tree reads `tree_.n_features`."""
+    from sklearn.tree._tree import Tree
+
+    for obj in objects:
+        try:
+            attributes = object.__getattribute__(obj, "__dict__")
+        except AttributeError:
+            continue
+        tree, width = attributes.get("tree_"), attributes.get("n_features_in_")
+        if isinstance(tree, Tree) and width is not None and width != tree.n_features:
+            raise RefusedContent(f"the pickle holds {described(obj)} whose tree reads another number of features")
+
+
+def _refuse_structure(what: str) -> RefusedContent:
+    return RefusedContent(f"the pickle holds {what} whose indices point outside it")
+
+
+def _check_tree(tree: Any) -> None:
+    count = tree.node_count
+    left, right, feature = tree.children_left, tree.children_right, tree.feature
+    internal = left != -1
+    nodes = np.arange(count)
+    children_ok = (
+        np.array_equal(internal, right != -1)
+        and bool(np.all((left[internal] > nodes[internal]) & (left[internal] < count)))
+        and bool(np.all((right[internal] > nodes[internal]) & (right[internal] < count)))
+    )
+    features_ok = bool(np.all((feature[internal] >= 0) & (feature[internal] < tree.n_features)))
+    value_ok = tree.value.shape[:2] == (count, tree.n_outputs) and tree.value.shape[2] == max(tree.n_classes)
+    if not (children_ok and features_ok and value_ok):
+        raise _refuse_structure("a decision tree")
+
+
+def _check_binary_tree(tree: Any) -> None:
+    data, index, nodes, bounds = tree.get_arrays()
+    count = len(nodes)
+    inner = np.flatnonzero(nodes["is_leaf"] == 0)
+    ok = (
+        bool(np.all((index >= 0) & (index < len(data))))
+        and bool(np.all((nodes["idx_start"] >= 0) & (nodes["idx_start"] <= nodes["idx_end"])))
+        and bool(np.all(nodes["idx_end"] <= len(index)))
+        and bool(np.all(2 * inner + 2 < count))
+        and bounds.shape[1:] == (count, data.shape[1])
+    )
+    if not ok:
+        raise _refuse_structure("a neighbours tree")
+
+
+def _check_sparse(matrix: Any) -> None:
+    try:
+        if hasattr(matrix, "check_format"):
+            matrix.check_format(full_check=True)
+        elif matrix.format == "coo":
+            rows, cols = matrix.coords
+            if len(rows) and (
+                rows.min() < 0 or cols.min() < 0 or rows.max() >= matrix.shape[0] or cols.max() >= matrix.shape[1]
+            ):
+                raise ValueError("coordinates outside the shape")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise _refuse_structure(f"a sparse matrix ({exc})") from None

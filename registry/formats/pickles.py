@@ -45,6 +45,8 @@ from registry_site.errors import RefusedContent
 from .pickle_rules import (
     REFUSED_MARK,
     argument_checks,
+    check_built,
+    check_loaded,
     check_state_key,
     consistent_dtype,
     described,
@@ -191,6 +193,11 @@ class RestrictedUnpickler(NumpyUnpickler):
         inner.offending = self.offending
         return inner
 
+    def load(self) -> Any:
+        obj = super().load()
+        check_loaded(list(self._made.values()))
+        return obj
+
     def find_class(self, module: str, name: str) -> Any:
         module, name = python3_name(self.proto, module, name)
         found = allowed(module, name)
@@ -233,6 +240,7 @@ class RestrictedUnpickler(NumpyUnpickler):
         if isinstance(state, dict) and isinstance(state.get("_sklearn_version"), str):
             self.sklearn_version = state["_sklearn_version"]
         super().load_build()
+        check_built(inst)
 
     dispatch[pickle.REDUCE[0]] = load_reduce
     dispatch[pickle.NEWOBJ[0]] = load_newobj

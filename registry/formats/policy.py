@@ -50,6 +50,9 @@ REVIEWED_RECONSTRUCTORS = frozenset(
         ("numpy._core.multiarray", "_reconstruct"),  # empty ndarray of a subtype, then BUILD
         ("numpy._core.multiarray", "scalar"),  # numpy scalar from dtype and bytes
         ("numpy._core.numeric", "_frombuffer"),  # protocol 5 arrays from a bytes buffer
+        ("numpy.core.multiarray", "_reconstruct"),  # the same three, as NumPy 1.x spelled them
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
         ("numpy.ma.core", "_mareconstruct"),  # empty masked array, then BUILD
         ("numpy.random._pickle", "__randomstate_ctor"),
         ("numpy.random._pickle", "__bit_generator_ctor"),

@@ -5,6 +5,7 @@ process, so a crash fails the test instead of killing the test run."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,83 @@ def test_every_legitimate_estimator_still_predicts_identically_after_a_restricte
         loaded = load_model(str(path), format="joblib")
 
         np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+
+
+# --- compiled structures that trust their own indices --------------------------------
+
+
+def _tree_model(iris, change):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = iris
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+
+    def tamper(state):
+        state = dict(state)
+        state["nodes"] = state["nodes"].copy()
+        change(state["nodes"])
+        return state
+
+    model.tree_ = gadgets.with_tampered_state(model.tree_, tamper)
+    return pickle.dumps(model, protocol=4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("left_child", 10**6), ("right_child", 10**6), ("feature", 10**6), ("left_child", 0)],
+    ids=["left-child-past-the-end", "right-child-past-the-end", "feature-past-the-input", "child-loops-back"],
+)
+def test_a_decision_tree_whose_nodes_point_outside_it_is_refused(as_alice, iris, field, value):
+    def change(nodes):
+        nodes[field][0] = value
+
+    body = refused_upload(as_alice, "gadget", _tree_model(iris, change))
+
+    assert body["message"] == "the pickle holds a decision tree whose indices point outside it"
+
+
+def test_a_tree_estimator_whose_width_differs_from_its_tree_is_refused(as_alice, iris):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = iris
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    model.n_features_in_ = 2
+
+    body = refused_upload(as_alice, "gadget", pickle.dumps(model, protocol=4))
+
+    assert "another number of features" in body["message"]
+
+
+def test_a_neighbours_tree_whose_index_points_outside_its_data_is_refused(as_alice, iris):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = iris
+    model = KNeighborsClassifier(algorithm="kd_tree").fit(X, y)
+
+    def tamper(state):
+        index = state[1].copy()
+        index[0] = 10**6
+        return (state[0], index, *state[2:])
+
+    model._tree = gadgets.with_tampered_state(model._tree, tamper)
+
+    body = refused_upload(as_alice, "gadget", pickle.dumps(model, protocol=4))
+
+    assert body["message"] == "the pickle holds a neighbours tree whose indices point outside it"
+
+
+def test_sparse_coefficients_whose_indices_point_outside_the_matrix_are_refused(as_alice, iris):
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y).sparsify()
+
+    def tamper(state):
+        state = dict(state)
+        state["indices"] = state["indices"].copy()
+        state["indices"][0] = 10**6
+        return state
+
+    model.coef_ = gadgets.with_tampered_state(model.coef_, tamper)
+
+    body = refused_upload(as_alice, "gadget", pickle.dumps(model, protocol=4))
+
+    assert body["message"].startswith("the pickle holds a sparse matrix")

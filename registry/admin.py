@@ -7,12 +7,14 @@ change is audited with the user and a comment.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.template.response import TemplateResponse
 
 from registry import auth, services
 from registry.forms import AliasForm, StageForm
 from registry.models import Alias, AuditEntry, ModelVersion, RegisteredModel, Stage
-from registry_site.errors import RegistryError
+from registry_site.errors import Forbidden, RegistryError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,14 +36,31 @@ class RegisteredModelAdmin(admin.ModelAdmin):
         return False  # models come into being with their first upload
 
     def get_readonly_fields(self, request, obj=None):
+        # No renaming here, superusers included: a rename goes through the services' rename.
         return ["name", *self.readonly_fields] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         services.registered_model_update(actor=request.user, model=obj, description=obj.description, tags=obj.tags)
 
-    def delete_model(self, request, obj):
-        services.registered_model_delete(actor=request.user, model=obj, comment="deleted in admin")
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or not services.pinned_refusal(request.user, model=obj, doing="deleting it")
 
+    def get_deleted_objects(self, objs, request):
+        # Versions and aliases go with their model through the service, which alone judges
+        # who may; their own admins refuse deleting them one by one, which must not veto it.
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
+        refused = {str(self.opts.verbose_name) for obj in objs if not self.has_delete_permission(request, obj)}
+        return deleted, counts, refused, protected
+
+    def delete_model(self, request, obj):
+        try:
+            services.registered_model_delete(actor=request.user, model=obj, comment="deleted in admin")
+        except Forbidden as exc:  # pinned since the confirmation page: the view's transaction rolls back
+            raise PermissionDenied(exc.message) from exc
+
+    @transaction.atomic  # the admin's bulk delete is all or nothing, like its delete view
     def delete_queryset(self, request, queryset):
         for model in queryset:
             self.delete_model(request, model)

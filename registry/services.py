@@ -47,6 +47,36 @@ def require(actor, permission: str) -> None:
         raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {permission}")
 
 
+def pinned_refusal(actor, *, model: RegisteredModel, version: ModelVersion | None = None, doing: str) -> str | None:
+    """Why `actor` may not do what `doing` names ("renaming it") to `model`, or to one
+    `version` of it, or None. Stages (None excluded) and aliases are what clients pin and
+    serving resolves, so changing what they answer is the promoter role's alone, even for
+    a user otherwise allowed the write. actor=None is the system; superusers hold every
+    permission, the promoter's included."""
+    if actor is None or actor.has_perm(PROMOTE):
+        return None
+    versions = model.versions.filter(pk=version.pk) if version else model.versions.all()
+    stages = sorted(set(versions.exclude(stage=Stage.NONE).values_list("stage", flat=True)))
+    aliases = sorted(Alias.objects.filter(version__in=versions).values_list("name", flat=True))
+    if not stages and not aliases:
+        return None
+    pins = [f"stage{'s' if len(stages) > 1 else ''} {', '.join(stages)}"] if stages else []
+    if aliases:
+        pins.append(f"alias{'es' if len(aliases) > 1 else ''} {', '.join(aliases)}")
+    subject = f"version {version.version} of model '{model.name}'" if version else f"model '{model.name}'"
+    return f"{subject} is served through {' and '.join(pins)}: {doing} needs the promoter role"
+
+
+def require_unpinned(actor, *, model: RegisteredModel, version: ModelVersion | None = None, doing: str) -> None:
+    """Forbidden unless `actor` may change what a stage or alias of `model` serves (see
+    `pinned_refusal`). Call inside the write's transaction: it locks the model row, as
+    promotions do, so none can pin a version between this check and the write."""
+    _lock_model(model.pk)
+    refusal = pinned_refusal(actor, model=model, version=version, doing=doing)
+    if refusal:
+        raise Forbidden(refusal)
+
+
 def check_name(name: object, *, field: str = "name") -> str:
     problem = name_problem(name, what=field)
     if problem:
@@ -181,6 +211,7 @@ def registered_model_delete(*, actor, model: RegisteredModel, comment: str = "")
     """Delete a model with its versions and aliases. Artifacts stay: other versions may
     share their bytes, and the audit log keeps the hashes' history."""
     require(actor, DELETE_MODEL)
+    require_unpinned(actor, model=model, doing="deleting it")
     count = model.versions.count()
     _audit(
         actor=actor, model_name=model.name, action=AuditAction.MODEL_DELETE, before=f"{count} versions", comment=comment
@@ -191,9 +222,12 @@ def registered_model_delete(*, actor, model: RegisteredModel, comment: str = "")
 @transaction.atomic
 def registered_model_rename(*, actor, model: RegisteredModel, new_name: str) -> RegisteredModel:
     """Rename a model (MLflow's rename); audited, AlreadyExists if the name is taken.
-    Audit entries and lineage written before keep the old name: they record history."""
-    require(actor, EDIT_MODEL)
+    Audit entries and lineage written before keep the old name: they record history.
+    Editors (uploaders) rename models that no stage or alias serves; promoters any model."""
+    if actor is None or not actor.has_perm(PROMOTE):  # promoters may already delete models
+        require(actor, EDIT_MODEL)
     check_name(new_name, field="new_name")
+    require_unpinned(actor, model=model, doing="renaming it")
     old_name = model.name
     if new_name == old_name:
         return model
@@ -362,6 +396,7 @@ def model_version_update(*, actor, version: ModelVersion, description=None, tags
 def model_version_delete(*, actor, version: ModelVersion, comment: str = "") -> None:
     """Delete one version; its number is never reused (the model's counter stays)."""
     require(actor, DELETE_MODEL)
+    require_unpinned(actor, model=version.model, version=version, doing="deleting it")
     _audit(
         actor=actor,
         model_name=version.model.name,

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from registry import credentials
 
-from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config, user_with_roles
+from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config, upload, user_with_roles
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -182,3 +182,46 @@ def wide_joblib(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("wide") / "wide.joblib"
     joblib.dump(model, path)
     return path.read_bytes()
+
+
+# --- models that clients reach through a stage or an alias ------------------------------
+
+
+@pytest.fixture
+def dora(db):
+    """Dora uploads and may delete (granted by hand, as an operator might) but does not
+    promote: the stage-and-alias rule, not the delete permission, must stop her."""
+    from django.contrib.auth.models import Permission
+
+    user = user_with_roles("dora", "uploaders")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["delete_registeredmodel", "delete_modelversion"])
+    )
+    return user
+
+
+@pytest.fixture
+def iris_in_production(as_alice, as_carol, iris_joblib):
+    """iris with version 1 in Production (promoted by carol, so audited) and no alias."""
+    upload(as_alice, "iris", iris_joblib)
+    response = as_carol.post("/api/v1/models/iris/versions/1/stage", {"stage": "Production"}, format="json")
+    assert response.status_code == 200, response.content
+
+
+@pytest.fixture
+def iris_with_alias(as_alice, as_carol, iris_joblib):
+    """iris with version 1 under the alias champion and in no stage."""
+    upload(as_alice, "iris", iris_joblib)
+    response = as_carol.put("/api/v1/models/iris/aliases/champion", {"version": 1}, format="json")
+    assert response.status_code == 200, response.content
+
+
+PINS = {"stage Production": "iris_in_production", "alias champion": "iris_with_alias"}
+
+
+@pytest.fixture(params=list(PINS), ids=["production", "alias"])
+def pinned_iris(request) -> str:
+    """iris with version 1 served through a stage, then through an alias only: the pin
+    as a refusal names it."""
+    request.getfixturevalue(PINS[request.param])
+    return request.param

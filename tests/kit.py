@@ -20,6 +20,8 @@ from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from registry.models import Alias, AuditEntry, ModelVersion, RegisteredModel
+
 
 def client_for(user: User | None, keyword: str = "Token") -> APIClient:
     client = APIClient()
@@ -88,6 +90,26 @@ def key_of(content: bytes, prefix: str = "registry") -> str:
     """The S3 key the registry stores these bytes under (content-addressed)."""
     digest = hashlib.sha256(content).hexdigest()
     return f"{prefix}/sha256/{digest[:2]}/{digest}"
+
+
+def registry_state() -> dict:
+    """What clients and serving see of the registry, and its audit log: equal before and
+    after a refused write when that write changed nothing."""
+    return {
+        "models": list(RegisteredModel.objects.order_by("name").values_list("name", flat=True)),
+        "versions": list(
+            ModelVersion.objects.order_by("model__name", "version").values_list("model__name", "version", "stage")
+        ),
+        "aliases": list(
+            Alias.objects.order_by("model__name", "name").values_list("model__name", "name", "version__version")
+        ),
+        "audit": list(AuditEntry.objects.order_by("id").values_list("action", "model_name", "version", "actor_name")),
+    }
+
+
+def last_audit(*fields: str) -> tuple:
+    """These fields of the newest audit entry."""
+    return AuditEntry.objects.order_by("id").values_list(*fields).last()
 
 
 def upload(client, name: str, content: bytes, *, headers: dict | None = None, **fields):

@@ -5,9 +5,12 @@ lookup runs, on every surface (native API, MLflow API, invocations, login forms)
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -192,3 +195,27 @@ def test_behind_a_trusted_proxy_the_address_it_forwarded_is_counted(bob, setting
     locked, other = ({"HTTP_X_FORWARDED_FOR": address} for address in ("203.0.113.7", "192.0.2.1"))
     assert basic("bob", "bob-password-1", proxy, **locked).get("/api/v1/models").status_code == 429
     assert basic("bob", "bob-password-1", proxy, **other).get("/api/v1/models").status_code == 200
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's in-memory test database locks whole tables")
+@pytest.mark.django_db(transaction=True)
+def test_failures_from_many_workers_at_once_are_all_counted(settings):
+    """Threads with connections of their own stand for gunicorn workers: none of their
+    failures may be lost, as a read-then-write counter would lose some."""
+    settings.AUTH_FAILURES_PER_ADDRESS = 40
+    settings.AUTH_FAILURES_PER_USERNAME = 0
+    start = threading.Barrier(8)
+
+    def fail_five(worker: int) -> list[int]:
+        start.wait()
+        try:
+            return [basic(f"mallory{worker}", "guess").get("/api/v1/models").status_code for _ in range(5)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = [status for statuses in pool.map(fail_five, range(8)) for status in statuses]
+
+    assert statuses == [401] * 40
+    assert basic("mallory", "guess").get("/api/v1/models").status_code == 429

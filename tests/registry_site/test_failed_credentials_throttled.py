@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -166,6 +167,15 @@ def test_the_login_forms_answer_429_with_the_reason_after_wrong_passwords(client
     assert page["Retry-After"] == "200"
     assert b"too many failed credential checks for this username: try again in 200 s" in page.content
     assert "_auth_user_id" not in client.session
+
+
+def test_a_staff_user_still_signs_in_through_the_admins_form(client, db):
+    User.objects.create_user("sam", password="sam-password-1", is_staff=True)
+
+    assert client.get("/admin/login/").status_code == 200
+    page = client.post("/admin/login/?next=/admin/", {"username": "sam", "password": "sam-password-1"})
+
+    assert (page.status_code, page["Location"]) == (302, "/admin/")
 
 
 def test_a_login_form_signs_in_from_another_address_while_one_is_locked_out(client, bob):

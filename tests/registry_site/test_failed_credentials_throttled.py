@@ -209,7 +209,7 @@ def test_behind_a_trusted_proxy_the_address_it_forwarded_is_counted(bob, setting
 
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's in-memory test database locks whole tables")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_failures_from_many_workers_at_once_are_all_counted(settings):
     """Threads with connections of their own stand for gunicorn workers: none of their
     failures may be lost, as a read-then-write counter would lose some."""

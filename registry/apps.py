@@ -10,7 +10,16 @@ class RegistryConfig(AppConfig):
         from registry import roles
 
         post_migrate.connect(roles.grant_after_migrate(roles.ROLES), sender=self, weak=False)
+        post_migrate.connect(_create_cache_tables, sender=self, weak=False)
         _forget_credentials_on_account_changes()
+
+
+def _create_cache_tables(using: str, **_kwargs) -> None:
+    """The failed-credential counters' table (settings.CACHES), made wherever `migrate`
+    runs (dev.py, the container, the test database); does nothing when it exists."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 def _forget_credentials_on_account_changes() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import authentication, permissions
 
+from registry_site import throttling
+
 READ = "registry.view_registeredmodel"
 UPLOAD = "registry.add_modelversion"
 CREATE_MODEL = "registry.add_registeredmodel"
@@ -19,11 +21,30 @@ PROMOTE = "registry.promote_modelversion"
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's, with failures counted and the lookup refused (429) past the limits
+    (registry_site.throttling)."""
+
     keyword = "Token"
 
+    def authenticate(self, request):
+        self.request = request  # DRF makes authenticators per request and does not pass it on
+        return super().authenticate(request)
 
-class BearerTokenAuthentication(authentication.TokenAuthentication):
+    def authenticate_credentials(self, key):
+        with throttling.guarded(self.request):
+            return super().authenticate_credentials(key)
+
+
+class BearerTokenAuthentication(TokenAuthentication):
     keyword = "Bearer"
+
+
+class BasicAuthentication(authentication.BasicAuthentication):
+    """DRF's, with failures counted and the password hash refused (429) past the limits."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        with throttling.guarded(request, userid):
+            return super().authenticate_credentials(userid, password, request)
 
 
 def may_read(user) -> bool:

@@ -17,6 +17,7 @@ class RegistryError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.headers: dict[str, str] = {}  # sent with the error's response (e.g. Retry-After)
 
     def as_dict(self) -> dict:
         body = {"error_code": self.code, "message": self.message}
@@ -66,6 +67,19 @@ class IntegrityFailure(RegistryError):
 
     status = 500
     code = "ARTIFACT_INTEGRITY_ERROR"
+
+
+class TooManyAttempts(RegistryError):
+    """Too many failed credential checks lately from this address or for this username;
+    nothing was checked. MLflow's own code for 429, so its client waits and retries."""
+
+    status = 429
+    code = "REQUEST_LIMIT_EXCEEDED"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers["Retry-After"] = str(retry_after)
 
 
 class StorageUnavailable(RegistryError):
@@ -132,7 +146,7 @@ def api_exception_handler(exc, context):
     if known is None:
         return None  # a real bug: let Django log it and answer 500
     status, body = known
-    response = Response(body, status=status)
+    response = Response(body, status=status, headers=getattr(exc, "headers", None))
     if status == 401:
         response["WWW-Authenticate"] = 'Token realm="api", Bearer realm="api", Basic realm="api"'
     return response

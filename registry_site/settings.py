@@ -166,6 +166,27 @@ LINEAGE_FOLD_IN_BACKGROUND = envbool("LINEAGE_FOLD_IN_BACKGROUND", True)
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
 LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
 
+# Failed credential checks (registry_site.throttling): past either limit within the window,
+# checks from that address / for that username are refused with 429 before any password
+# hash or token lookup. 0 switches a limit off.
+AUTH_FAILURE_WINDOW_SECONDS = envint("AUTH_FAILURE_WINDOW_SECONDS", 300, minimum=1)
+AUTH_FAILURES_PER_ADDRESS = envint("AUTH_FAILURES_PER_ADDRESS", 10)
+AUTH_FAILURES_PER_USERNAME = envint("AUTH_FAILURES_PER_USERNAME", 5)
+# How many reverse proxies in front of gunicorn append to X-Forwarded-For: the client
+# address is the entry that many from the right. 0: REMOTE_ADDR (X-Forwarded-For ignored).
+WEB_TRUSTED_PROXIES = envint("WEB_TRUSTED_PROXIES", 0)
+
+# The counters live in the database, so every worker and replica shares them; `migrate`
+# creates the table (registry.apps). Culling a full table forgets counters, so it is large.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "registry_throttle",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
+}
+
 # Uploads always spool to disk, never to memory: the artifact handler hashes while it writes.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
@@ -198,7 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.auth.TokenAuthentication",
         "registry.auth.BearerTokenAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "registry.auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.auth.CanRead"],

@@ -4,11 +4,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lineage import urls as lineage_urls
+from registry_site.login import AdminLoginForm, LoginForm, answers_429_when_refused
+
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", include("serving.urls")),  # first: invocations are the hot path
+    # Before the admin's own route to the same view, which cannot answer 429 by itself.
+    path("admin/login/", answers_429_when_refused(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        answers_429_when_refused(auth_views.LoginView.as_view(authentication_form=LoginForm)),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -20,6 +20,6 @@ def authorize_read(request) -> None:
         if settings.REGISTRY_PUBLIC_READ:
             return
         raise Unauthenticated("credentials are required: send 'Authorization: Token <key>', Bearer or Basic")
-    user = user_for_header(header)
+    user = user_for_header(header, request)
     if not may_read(user):
         raise Forbidden(f"user {user.get_username()} may not read models (needs the viewers role)")

@@ -52,13 +52,13 @@ def health_view(request) -> HttpResponse:
     return _json({"status": "ok" if ready else "unavailable", **state}, status=200 if ready else 503)
 
 
-def _json(body: dict, status: int = 200) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), content_type=JSON_TYPE, status=status)
+def _json(body: dict, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    return HttpResponse(orjson.dumps(body), content_type=JSON_TYPE, status=status, headers=headers)
 
 
 def _error(exc: RegistryError) -> HttpResponse:
     status, body = error_response_body(exc)
-    response = _json(body, status=status)
+    response = _json(body, status=status, headers=exc.headers)
     if status == 401:
         response["WWW-Authenticate"] = CHALLENGE
     return response

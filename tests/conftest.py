@@ -77,6 +77,14 @@ def forgotten_credentials():
     credentials.forget()
 
 
+@pytest.fixture(autouse=True)
+def no_failed_credentials(settings):
+    """Failed-credential counters live in a cache table that the flush after a
+    transactional test leaves as it is: each test counts under keys of its own."""
+    throttle = {**settings.CACHES["throttle"], "KEY_PREFIX": uuid.uuid4().hex}
+    settings.CACHES = {**settings.CACHES, "throttle": throttle}
+
+
 # --- ONNX ----------------------------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ _MLFLOW_ERRORS = {
 def error(exc: Exception) -> JsonResponse:
     status, body = error_response_body(exc)
     status, code = _MLFLOW_ERRORS.get(body["error_code"], (status, body["error_code"]))
-    response = JsonResponse({**body, "error_code": code}, status=status)
+    response = JsonResponse({**body, "error_code": code}, status=status, headers=getattr(exc, "headers", None))
     if status == 401:
         response["WWW-Authenticate"] = CHALLENGE
     return response
@@ -66,7 +66,7 @@ def caller(request):
     a few seconds per process, since the client sends its credentials on every call of a
     flow of dozens (and Basic passwords cost a deliberately slow hash)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    return credentials.user_for_header(header) if header else AnonymousUser()
+    return credentials.user_for_header(header, request) if header else AnonymousUser()
 
 
 def authorize(request, *, write: bool):

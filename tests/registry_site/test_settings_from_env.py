@@ -31,6 +31,7 @@ def start(**env) -> subprocess.CompletedProcess:
         ("SERVING_CACHE_MAX_MODELS", "0", "SERVING_CACHE_MAX_MODELS must be at least 1"),
         ("REGISTRY_PUBLIC_READ", "maybe", "REGISTRY_PUBLIC_READ must be true or false"),
         ("DEBUG", "sometimes", "DEBUG must be true or false"),
+        ("AUTH_FAILURES_PER_ADDRESS", "ten", "AUTH_FAILURES_PER_ADDRESS must be a whole number"),
         ("ARTIFACTS_URL", "ftp://x/y", "ARTIFACTS_URL must be file:///path or s3://bucket/prefix"),
         ("DATABASE_URL", "nonsense://", "DATABASE_URL is not a valid database URL"),
     ],

@@ -306,8 +306,9 @@ def _raise_offending(unpickler: RestrictedUnpickler | None) -> None:
 @contextlib.contextmanager
 def _opened(source: Source, limit: int | None) -> Iterator[Any]:
     """Open a (possibly joblib-compressed) stream as `joblib.load` does, reading at most
-    `limit` bytes (None: any) and, when compressed, within the compression ratio bound:
-    at load as at scan, so a bomb never reaches a large allocation."""
+    `limit` bytes (None: any) and, when compressed, within the compression ratio bound,
+    at load as at scan. (At load joblib reserves an array's declared shape before reading
+    it; no more of it than the bound lets unpack is ever written.)"""
     with contextlib.ExitStack() as stack:
         raw = io.BytesIO(source) if isinstance(source, bytes) else stack.enter_context(open(source, "rb"))
         name = "" if isinstance(source, bytes) else source

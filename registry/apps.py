@@ -7,11 +7,13 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
-        from registry import roles
+        from registry import roles, spool
 
         post_migrate.connect(roles.grant_after_migrate(roles.ROLES), sender=self, weak=False)
         post_migrate.connect(_create_cache_tables, sender=self, weak=False)
         _forget_credentials_on_account_changes()
+        # Uploads cut short by a killed worker left their spool folder behind.
+        spool.sweep_at_start()
 
 
 def _create_cache_tables(using: str, **_kwargs) -> None:

@@ -14,7 +14,6 @@ import math
 import os
 import posixpath
 import re
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,9 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
-from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from registry import spool
 from registry.streaming import CHECKSUM, CONTENT_TYPE, MultipartStream, submit
 from registry_site.errors import IntegrityFailure, InvalidParameter, PayloadTooLarge, StorageUnavailable
 
@@ -112,6 +112,16 @@ class Sha256Behind:
 # --- getting bytes in ----------------------------------------------------------------
 
 
+class SpooledUpload(TemporaryUploadedFile):
+    """Django's TemporaryUploadedFile, kept in this process's spool folder (registry.spool)
+    so that a worker killed mid-upload leaves nothing that outlives the next sweep."""
+
+    def __init__(self, name, content_type, charset, content_type_extra=None):
+        # TemporaryUploadedFile.__init__ would make its file in FILE_UPLOAD_TEMP_DIR itself.
+        file = spool.named_file(prefix="upload-", suffix=".upload")
+        UploadedFile.__init__(self, file, name, content_type, 0, charset, content_type_extra)
+
+
 class ArtifactUploadHandler(FileUploadHandler):
     """Spools each uploaded file to disk while hashing it; refuses oversize bodies early.
 
@@ -127,6 +137,7 @@ class ArtifactUploadHandler(FileUploadHandler):
         self.hasher: Sha256Behind | None = None
         self.stream: MultipartStream | None = None
         self.sending: MultipartStream | None = None
+        self.spools: list[SpooledUpload] = []
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         limit = settings.REGISTRY_MAX_UPLOAD_BYTES
@@ -136,7 +147,8 @@ class ArtifactUploadHandler(FileUploadHandler):
 
     def new_file(self, field_name, *args, **kwargs):
         super().new_file(field_name, *args, **kwargs)
-        self.file = TemporaryUploadedFile(self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
+        self.file = SpooledUpload(self.file_name, self.content_type, self.charset, self.content_type_extra)
+        self.spools.append(self.file)
         self.hasher = Sha256Behind()
         self.received = 0
         self.sending = None
@@ -167,11 +179,14 @@ class ArtifactUploadHandler(FileUploadHandler):
         return self.file
 
     def release(self) -> None:
-        """Abort a stream the request did not complete: refused, invalid or failed."""
+        """Abort a stream the request did not complete (refused, invalid or failed) and
+        remove the spooled files, whether the request got them or an error cut it short."""
         if self.stream is not None:
             self.stream.abort()
         if self.hasher is not None:
             self.hasher.close()
+        for file in self.spools:
+            file.close()
 
     def _is_declared_file(self) -> bool:
         return self.declared is not None and self.field_name == ARTIFACT_FIELD
@@ -181,7 +196,8 @@ class ArtifactUploadHandler(FileUploadHandler):
 def receiving(request) -> Iterator[None]:
     """Receive this request's files through ArtifactUploadHandler. Set it before anything
     reads the body. On the way out, whatever happened, bytes streamed to S3 that were not
-    stored as an artifact are aborted, so they never become an object."""
+    stored as an artifact are aborted, so they never become an object, and the spooled
+    files are removed."""
     handler = ArtifactUploadHandler(request)
     request.upload_handlers = [handler]
     try:
@@ -210,7 +226,7 @@ def spooled(source: BinaryIO) -> Iterator[IncomingArtifact]:
     """Copy a stream to a private temporary file, hashing it; removed on exit."""
     limit = settings.REGISTRY_MAX_UPLOAD_BYTES
     with (
-        tempfile.NamedTemporaryFile(prefix="artifact-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
+        spool.named_file(prefix="artifact-") as tmp,
         Sha256Behind() as hasher,
     ):
         size = 0
@@ -339,7 +355,7 @@ def verified_copy(sha256: str, size: int) -> Iterator[str]:
     Loading reads this copy, never the store, so bytes changed in the store after the
     check cannot reach the deserializer.
     """
-    with open_stream(sha256) as source, tempfile.TemporaryDirectory(prefix="verified-") as folder:
+    with open_stream(sha256) as source, spool.private_folder("verified-") as folder:
         path = os.path.join(folder, "artifact")
         copied = 0
         with open(path, "wb") as target, Sha256Behind() as hasher:

@@ -71,6 +71,13 @@ def stored_objects(store: dict) -> dict[str, bytes]:
     return found
 
 
+def temporary_files() -> list[str]:
+    """Every file in the upload temp folder (FILE_UPLOAD_TEMP_DIR), at any depth: a live
+    process keeps its spool folder there (registry.spool), but no file may stay in it."""
+    root = settings.FILE_UPLOAD_TEMP_DIR
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, files in os.walk(root) for f in files)
+
+
 def is_postgres() -> bool:
     return urlparse(settings.DATABASE_URL).scheme.startswith("postgres")
 

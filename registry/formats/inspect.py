@@ -10,6 +10,7 @@ from typing import Any
 import joblib
 import sklearn
 
+from registry import spool
 from registry_site.errors import InvalidParameter, RefusedContent
 
 from .archives import Archive, open_archive
@@ -80,8 +81,8 @@ def load_model(path: str, *, format: str, trusted_types: tuple[str, ...] = ()) -
     elif format == "skops":
         obj = load_skops(path, trusted_types=tuple(trusted_types))[0]
     else:
-        with _archive(path, detect(path), LOAD_MAX_UNPACKED_BYTES) as archive:
-            obj = _load_mlflow_member(read_mlflow_model(archive), tuple(trusted_types))
+        with _mlflow_model(path, detect(path), LOAD_MAX_UNPACKED_BYTES) as (model, member):
+            obj = _load_mlflow_member(model, member, tuple(trusted_types))
     return _require_predict(obj)
 
 
@@ -117,9 +118,8 @@ def _inspect_skops(path: str, max_unpacked_bytes: int) -> _Loaded:
 
 
 def _inspect_mlflow(path: str, detected: Detected, max_unpacked_bytes: int) -> _Loaded:
-    with _archive(path, detected, max_unpacked_bytes) as archive:
-        model = read_mlflow_model(archive)
-    obj, trusted = _inspect_member(model, max_unpacked_bytes)
+    with _mlflow_model(path, detected, max_unpacked_bytes) as (model, member):
+        obj, trusted = _inspect_member(model, member, max_unpacked_bytes)
     environment = _environment(
         python=model.python_version,
         sklearn_version=model.sklearn_version or sklearn.__version__,
@@ -135,18 +135,31 @@ def _inspect_mlflow(path: str, detected: Detected, max_unpacked_bytes: int) -> _
     )
 
 
-def _inspect_member(model: MLflowModel, max_unpacked_bytes: int) -> tuple[Any, tuple[str, ...]]:
-    """Scan the model member: the scanned object and, for skops, the types it needs trusted."""
+def _inspect_member(model: MLflowModel, member: str, max_unpacked_bytes: int) -> tuple[Any, tuple[str, ...]]:
+    """Scan the model member (copied to the file `member`): the scanned object and, for
+    skops, the types it needs trusted."""
     if model.serialization == "skops":
-        trusted = audit_skops(model.model_bytes, max_unpacked_bytes=max_unpacked_bytes)
-        return _load_mlflow_member(model, trusted), trusted
-    return scan_pickle(model.model_bytes, max_unpacked_bytes=max_unpacked_bytes).obj, ()
+        trusted = audit_skops(member, max_unpacked_bytes=max_unpacked_bytes)
+        return _load_mlflow_member(model, member, trusted), trusted
+    return scan_pickle(member, max_unpacked_bytes=max_unpacked_bytes).obj, ()
 
 
-def _load_mlflow_member(model: MLflowModel, trusted_types: tuple[str, ...]) -> Any:
+def _load_mlflow_member(model: MLflowModel, member: str, trusted_types: tuple[str, ...]) -> Any:
     if model.serialization == "skops":
-        return load_skops(model.model_bytes, trusted_types=trusted_types)[0]
-    return load_pickle(model.model_bytes).obj
+        return load_skops(member, trusted_types=trusted_types)[0]
+    return load_pickle(member).obj
+
+
+@contextlib.contextmanager
+def _mlflow_model(path: str, detected: Detected, max_unpacked_bytes: int) -> Iterator[tuple[MLflowModel, str]]:
+    """The archive's MLflow model, and the path of a spool file holding its model member:
+    copied there in chunks (never held whole in memory) and removed on the way out."""
+    with spool.named_file(prefix="member-") as target:
+        with _archive(path, detected, max_unpacked_bytes) as archive:
+            model = read_mlflow_model(archive)
+            archive.copy(model.model_member, target, max_unpacked_bytes)
+        target.flush()
+        yield model, target.name
 
 
 @contextlib.contextmanager

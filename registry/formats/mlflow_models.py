@@ -1,4 +1,9 @@
-"""MLflow model directories uploaded as zip or tar(.gz): MLmodel and its members."""
+"""MLflow model directories uploaded as zip or tar(.gz): MLmodel and its members.
+
+Only the small members are read here (MLmodel, python_env.yaml, the input example,
+each within METADATA_LIMIT); the model member is only named, for the caller to copy
+out of the archive to a file (`Archive.copy`), never read whole into memory.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +25,14 @@ METADATA_LIMIT = 1024 * 1024  # MLmodel, python_env.yaml, input examples
 class MLflowModel:
     mlmodel: dict
     serialization: str  # one of SERIALIZATIONS
-    model_bytes: bytes
+    model_member: str  # the archive member holding the model, known to exist
     sklearn_version: str | None
     python_version: str | None
     input_example: dict | None
 
 
 def read_mlflow_model(archive: Archive) -> MLflowModel:
-    """Find and parse MLmodel, and read the sklearn flavor's model member."""
+    """Find and parse MLmodel, and name the sklearn flavor's model member."""
     prefix = model_root(archive)
     mlmodel = _yaml(archive, prefix + "MLmodel", required=True)
     flavor = _sklearn_flavor(mlmodel)
@@ -37,7 +42,7 @@ def read_mlflow_model(archive: Archive) -> MLflowModel:
     return MLflowModel(
         mlmodel=mlmodel,
         serialization=serialization,
-        model_bytes=_model_member(archive, prefix, flavor),
+        model_member=_model_member(archive, prefix, flavor),
         sklearn_version=_text(flavor.get("sklearn_version")),
         python_version=_python_version(archive, prefix, mlmodel),
         input_example=_input_example(archive, prefix, mlmodel),
@@ -85,7 +90,7 @@ def _sklearn_flavor(mlmodel: dict) -> dict:
     return flavor
 
 
-def _model_member(archive: Archive, prefix: str, flavor: dict) -> bytes:
+def _model_member(archive: Archive, prefix: str, flavor: dict) -> str:
     relative = flavor.get("pickled_model")
     if not isinstance(relative, str) or not relative:
         raise RefusedContent("the MLmodel sklearn flavor names no pickled_model")
@@ -96,7 +101,7 @@ def _model_member(archive: Archive, prefix: str, flavor: dict) -> bytes:
             f"MLmodel names {relative!r} but the archive has no such file",
             details={"member": name},
         )
-    return archive.read(name) or b""
+    return name
 
 
 def _python_version(archive: Archive, prefix: str, mlmodel: dict) -> str | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import pickle
 import struct
 import warnings
@@ -42,6 +43,7 @@ from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
 from registry_site.errors import RefusedContent
 
+from .archives import compression_bomb, size_of, unpack_allowance
 from .pickle_rules import (
     REFUSED_MARK,
     argument_checks,
@@ -61,6 +63,7 @@ Source = str | bytes  # a file path, or the bytes of an archive member
 # Numeric arrays at least this large are skipped, not read, while scanning.
 PLACEHOLDER_MIN_BYTES = 4 * 1024 * 1024
 _DISCARD_CHUNK = 1024 * 1024
+_UNLIMITED = 2**62
 
 
 @dataclass(frozen=True)
@@ -71,33 +74,56 @@ class LoadedPickle:
 
 
 class _BoundedReader:
-    """File wrapper refusing to read more than `limit` bytes in total.
+    """File wrapper refusing to read more than `limit` bytes in total (None: no limit)
+    and, over a joblib-compressed stream, more than the compression ratio bound allows
+    for the compressed bytes read so far from `compressed`, the file it decompresses.
 
     Checks before reading, so a forged length (a frame, BINBYTES8, an array
-    shape) is refused before anything is allocated for it.
+    shape) is refused before anything is allocated for it: beyond `limit`, or beyond
+    what the whole compressed file may unpack to. A decompressing stream is read in
+    chunks, each checked, so highly compressed bytes (a bomb) are refused within the
+    ratio bound instead of being allocated whole.
     """
 
-    def __init__(self, raw: BinaryIO, limit: int):
+    def __init__(self, raw: BinaryIO, limit: int | None, compressed: BinaryIO | None = None):
         self._raw = raw
-        self._left = limit
+        self._left = _UNLIMITED if limit is None else limit
         self._limit = limit
+        self._compressed = compressed
+        self._most = _UNLIMITED if compressed is None else unpack_allowance(size_of(compressed))
+        self._produced = 0
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            return self._take(self._raw.read(self._left + 1))
-        self._reserve(size)
-        return self._take(self._raw.read(size))
+            size = self._left + 1
+        else:
+            self._reserve(size)
+        if self._compressed is None:
+            return self._take(self._raw.read(size))
+        chunks = []
+        while size > 0 and (chunk := self._raw.read(min(size, _DISCARD_CHUNK))):
+            chunks.append(self._take(chunk))
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def readline(self, size: int | None = -1) -> bytes:
-        return self._take(self._raw.readline(self._left + 1))
+        most = self._left
+        if self._compressed is not None:
+            most = min(most, unpack_allowance(self._compressed.tell()) - self._produced)
+        return self._take(self._raw.readline(max(most, 0) + 1))
 
     def _reserve(self, size: int) -> None:
         if size > self._left:
             raise RefusedContent(f"the pickle unpacks to more than {self._limit} bytes (the max_unpacked_bytes limit)")
+        if self._produced + size > self._most:
+            raise compression_bomb("the compressed joblib file")
 
     def _take(self, data: bytes) -> bytes:
         self._reserve(len(data))
         self._left -= len(data)
+        self._produced += len(data)
+        if self._compressed is not None and self._produced > unpack_allowance(self._compressed.tell()):
+            raise compression_bomb("the compressed joblib file")
         return data
 
 
@@ -112,8 +138,9 @@ class _CheckedArrayWrapper(NumpyArrayWrapper):
         self._check_header(unpickler)
         if self.dtype.hasobject:
             return unpickler.nested().load()
-        nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        nbytes = math.prod(self.shape) * self.dtype.itemsize
         if not unpickler.placeholders or nbytes < PLACEHOLDER_MIN_BYTES:
+            _check_room(unpickler.file_handle, nbytes)  # joblib allocates the whole array first
             return super().read_array(unpickler, ensure_native_byte_order)
         handle = unpickler.file_handle
         if self.safe_get_numpy_array_alignment_bytes() is not None:
@@ -137,6 +164,14 @@ class _CheckedArrayWrapper(NumpyArrayWrapper):
             raise RefusedContent("the pickle holds a joblib array whose shape is not a tuple of sizes")
         if getattr(self, "order", "C") not in ("C", "F"):
             raise RefusedContent("the pickle holds a joblib array whose order is neither C nor F")
+
+
+def _check_room(handle: Any, nbytes: int) -> None:
+    """Refuse an array larger than what is left to read, before it is allocated."""
+    if isinstance(handle, _BoundedReader):
+        handle._reserve(nbytes)
+    elif nbytes > size_of(handle) - handle.tell():
+        raise RefusedContent("the pickle declares an array larger than the rest of the file")
 
 
 def _listed_as(obj: Any) -> Any:
@@ -428,7 +463,10 @@ def _raise_offending(unpickler: RestrictedUnpickler | None) -> None:
 
 @contextlib.contextmanager
 def _opened(source: Source, limit: int | None) -> Iterator[Any]:
-    """Open a (possibly joblib-compressed) stream as `joblib.load` does."""
+    """Open a (possibly joblib-compressed) stream as `joblib.load` does, reading at most
+    `limit` bytes (None: any) and, when compressed, within the compression ratio bound,
+    at load as at scan. (At load joblib reserves an array's declared shape before reading
+    it; no more of it than the bound lets unpack is ever written.)"""
     with contextlib.ExitStack() as stack:
         raw = io.BytesIO(source) if isinstance(source, bytes) else stack.enter_context(open(source, "rb"))
         name = "" if isinstance(source, bytes) else source
@@ -436,4 +474,8 @@ def _opened(source: Source, limit: int | None) -> Iterator[Any]:
         if isinstance(stream, str):
             # joblib < 0.10 format: its loader reads companion files; refuse.
             raise RefusedContent("joblib files older than joblib 0.10 are not supported")
-        yield stream if limit is None else _BoundedReader(stream, limit)
+        compressed = None if stream is raw else raw
+        if limit is None and compressed is None:
+            yield stream  # a plain file: it cannot hold more than its own size
+        else:
+            yield _BoundedReader(stream, limit, compressed)

@@ -327,3 +327,17 @@ def test_sparse_coefficients_whose_indices_point_outside_the_matrix_are_refused(
     body = refused_upload(as_alice, "gadget", pickle.dumps(model, protocol=4))
 
     assert body["message"].startswith("the pickle holds a sparse matrix")
+
+
+def test_a_joblib_array_declaring_more_bytes_than_the_file_holds_is_refused_before_allocating(tmp_path):
+    import joblib
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(np.arange(4.0), path, protocol=2)  # no frames: the edit below may change lengths
+    # The shape tuple (4,) as joblib pickles it: BININT1 4, TUPLE1. Now 2**40 floats (8 TiB).
+    data = path.read_bytes()
+    assert data.count(b"K\x04\x85") == 1
+    path.write_bytes(data.replace(b"K\x04\x85", b"\x8a\x06" + (2**40).to_bytes(6, "little") + b"\x85"))
+
+    with pytest.raises(RefusedContent, match="larger than the rest of the file"):
+        load_model(str(path), format="joblib")

@@ -1,15 +1,14 @@
 """Against a real S3-protocol server over HTTP (moto's server mode on 127.0.0.1)."""
 
 import hashlib
-import os
 
 from registry.models import ModelVersion, RegisteredModel
 
-from kit import free_port, s3_client, s3_storage_config, upload
+from kit import free_port, s3_client, s3_storage_config, temporary_files, upload
 
 
 def test_with_s3_configured_the_artifact_is_an_object_in_the_bucket_and_nothing_is_written_locally(
-    as_alice, iris_joblib, s3_store, tmp_path, settings
+    as_alice, iris_joblib, s3_store, tmp_path
 ):
     response = upload(as_alice, "iris", iris_joblib)
 
@@ -21,7 +20,7 @@ def test_with_s3_configured_the_artifact_is_an_object_in_the_bucket_and_nothing_
     stored = client.get_object(Bucket=s3_store["bucket"], Key=listing[0]["Key"])["Body"].read()
     assert stored == iris_joblib
     assert not (tmp_path / "artifacts").exists()
-    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+    assert temporary_files() == []
 
 
 def test_with_s3_configured_the_download_streams_the_objects_bytes(as_alice, iris_joblib, s3_store):

@@ -3,7 +3,7 @@ import json
 
 from registry.models import ModelVersion, RegisteredModel
 
-from kit import stored_objects, upload
+from kit import stored_objects, temporary_files, upload
 
 TRAINING = {
     "params": json.dumps({"C": 1.0, "max_iter": 500}),
@@ -76,9 +76,7 @@ def test_uploading_to_a_new_name_creates_the_registered_model(as_alice, iris_job
     assert model.versions.count() == 1
 
 
-def test_an_upload_leaves_no_temporary_file_behind(as_alice, iris_joblib, settings):
-    import os
-
+def test_an_upload_leaves_no_temporary_file_behind(as_alice, iris_joblib):
     upload(as_alice, "iris", iris_joblib)
 
-    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+    assert temporary_files() == []

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from lineage import backlog, graph, selectors, services, shapes, wire
 from lineage.auth import LineageAccess
 from registry.credentials import CachedCredentials
+from registry_site import inputs
 
 LISTING = {200: OpenApiTypes.OBJECT}
 
@@ -50,7 +51,7 @@ class FlexibleDateTime(serializers.Field):
 
 class PageIn(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=inputs.INT64_MAX, default=0)  # the database's OFFSET
     namespace = serializers.CharField(required=False)
 
 

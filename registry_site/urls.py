@@ -19,5 +19,7 @@ urlpatterns = [
     path("", include("registry.ui_urls")),
 ]
 
+handler400 = "registry_site.errors.handler400"
+handler403 = "registry_site.errors.handler403"
 handler404 = "registry_site.errors.handler404"
 handler500 = "registry_site.errors.handler500"

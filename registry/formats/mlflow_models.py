@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from registry_site.errors import RefusedContent
+from registry_site import inputs
+from registry_site.errors import RefusedContent, RegistryError
 
 from .archives import Archive, check_member_name
 
@@ -116,8 +116,8 @@ def _input_example(archive: Archive, prefix: str, mlmodel: dict) -> dict | None:
     name = prefix + relative
     data = archive.read(name, METADATA_LIMIT - 1) if name in archive.names else None
     try:
-        example = json.loads(data) if data else None
-    except ValueError:
+        example = inputs.parse_json(data) if data else None
+    except RegistryError:
         return None  # an unreadable example is not a reason to refuse the model
     return example if isinstance(example, dict) else None
 

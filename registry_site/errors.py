@@ -204,15 +204,6 @@ def handler400(request, exception=None):
     return error_response(request, MalformedRequest(said))
 
 
-def handler403(request, exception=None):
-    from django.core.exceptions import PermissionDenied
-    from django.views.defaults import permission_denied
-
-    if not _wants_json(request):
-        return permission_denied(request, exception)
-    return error_response(request, exception if isinstance(exception, PermissionDenied) else PermissionDenied())
-
-
 def handler404(request, exception=None):
     """JSON 404 under the API prefixes (the MLflow client falls back only on that)."""
     from django.http import JsonResponse

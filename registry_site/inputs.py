@@ -5,8 +5,9 @@ database or a recursive parser, always with a 4xx naming the field or parameter.
   to Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB by default).
 - JSON (`parse_json`, the one parser for every JSON body and JSON form field): at most
   MAX_JSON_DEPTH levels of nesting; no NUL (\\u0000) in any string or key (PostgreSQL
-  cannot store it); no NaN or Infinity (not JSON, and neither column type nor JSON output
-  can carry them; MLflow sends non-finite metric values as the strings "NaN", "Infinity").
+  cannot store it); no NaN or Infinity (not JSON: PostgreSQL's jsonb refuses them, and no
+  JSON answer could carry them; MLflow sends non-finite metric values as the strings
+  "NaN", "Infinity", "-Infinity", which stay accepted where MLflow allows them).
 - Whole numbers (`whole_number`): within a signed 64-bit column unless narrower.
 - The middleware: NUL in the path, the query string, a form field or the Authorization
   credentials is refused before any view runs; a database that cannot be reached answers
@@ -19,6 +20,7 @@ import binascii
 import json
 import math
 from base64 import b64decode
+from itertools import chain, compress
 from typing import Any
 
 import orjson
@@ -30,6 +32,7 @@ from registry_site.errors import InvalidParameter, MalformedRequest, PayloadTooL
 MAX_JSON_DEPTH = 64
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _CONTAINERS = (dict, list)
+_CONTAINER_TYPES = frozenset(_CONTAINERS)
 
 
 # --- bodies ------------------------------------------------------------------------------
@@ -83,12 +86,9 @@ def parse_json(raw: bytes | str, *, field: str = "") -> Any:
 def _check_depth(value: Any, field: str) -> None:
     level = [value] if isinstance(value, _CONTAINERS) else []
     for _ in range(MAX_JSON_DEPTH):
-        level = [
-            child
-            for container in level
-            for child in (container.values() if isinstance(container, dict) else container)
-            if isinstance(child, _CONTAINERS)
-        ]
+        children = list(chain.from_iterable(c.values() if type(c) is dict else c for c in level))
+        # Filtered at C speed: a batch of a million values costs a fraction of its parsing.
+        level = list(compress(children, map(_CONTAINER_TYPES.__contains__, map(type, children))))
         if not level:
             return
     raise _too_deep(field)

@@ -20,6 +20,5 @@ urlpatterns = [
 ]
 
 handler400 = "registry_site.errors.handler400"
-handler403 = "registry_site.errors.handler403"
 handler404 = "registry_site.errors.handler404"
 handler500 = "registry_site.errors.handler500"

@@ -72,6 +72,8 @@ def _yaml(archive: Archive, name: str, *, required: bool = False) -> dict | None
         parsed = yaml.safe_load(data)
     except yaml.YAMLError as exc:
         raise RefusedContent(f"{name} is not valid YAML: {exc}") from exc
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise RefusedContent(f"{name} is nested too deeply to be read") from None
     if not isinstance(parsed, dict):
         raise RefusedContent(f"{name} is not a YAML mapping")
     return parsed

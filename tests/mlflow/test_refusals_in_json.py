@@ -42,6 +42,13 @@ def test_a_query_string_django_refuses_is_json_400_naming_the_setting(as_trina):
     assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["message"]
 
 
+def test_an_experiment_id_of_other_digits_than_ascii_is_404_not_500(as_trina):
+    response = as_trina.get(f"{API}/experiments/get", {"experiment_id": "\u00b2"})  # superscript two: isdigit()
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
 def test_a_non_finite_metric_sent_as_mlflow_sends_it_reads_back_as_valid_json(as_trina, value):
     run_id = as_trina.post(f"{API}/runs/create", {"experiment_id": "0"}, format="json").json()["run"]["info"]["run_id"]

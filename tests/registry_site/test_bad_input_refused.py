@@ -215,6 +215,7 @@ BIG_INTEGERS = [
         "step",
     ),
     ("post", f"{API}/runs/create", f'{{"experiment_id": "0", "start_time": {TOO_BIG}}}', "start_time"),
+    ("post", f"{API}/logged-models/search", f'{{"experiment_ids": ["{TOO_BIG}"]}}', "experiment_ids"),
     ("post", f"{API}/runs/update", f'{{"run_id": "RUN", "end_time": {TOO_BIG}}}', "end_time"),
 ]
 

@@ -44,9 +44,12 @@ class FlexibleDateTime(serializers.Field):
             text = f"{text[:-6]}+{text[-5:]}"
         try:
             moment = datetime.fromisoformat(text)
+            # In UTC, as the database compares it: year 1 at +14:00 falls before year 1.
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             raise serializers.ValidationError("must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except OverflowError:
+            raise serializers.ValidationError("is out of range once in UTC (years 1 to 9999)") from None
 
 
 class PageIn(serializers.Serializer):

@@ -154,7 +154,7 @@ def _condition(lookup: str, comparator: str, value, identifier: str, entity: Ent
     if numeric != isinstance(value, float):
         kind = "a number" if numeric else "a quoted string"
         raise InvalidParameter(f"Invalid filter: {identifier} must be compared with {kind}")
-    value = int(value) if numeric else value
+    value = inputs.whole_number(value, name=identifier) if numeric else value  # 1e5000 is a float too
     return _compare(lookup, comparator, value, numeric)
 
 

@@ -227,6 +227,19 @@ def test_an_integer_beyond_64_bits_is_400_naming_the_parameter(as_trina, run_id,
     assert named in refusal(response)
 
 
+def test_a_version_number_in_a_search_filter_beyond_any_float_is_400_naming_it(as_trina):
+    response = as_trina.get(f"{API}/model-versions/search", {"filter": f"version_number = {'9' * 400}"})
+
+    assert "version_number must be a whole number" in refusal(response)
+
+
+@pytest.mark.parametrize("bound", ["after=0001-01-01T00:00:00%2B14:00", "before=9999-12-31T23:59:59-14:00"])
+def test_a_date_time_beyond_the_calendar_once_in_utc_is_400_naming_it(as_trina, bound):
+    response = as_trina.get(f"/api/v1/events/lineage?{bound}")
+
+    assert f"{bound.split('=')[0]}: is out of range" in refusal(response)
+
+
 def test_a_comparison_of_versions_beyond_64_bits_leaves_them_out(as_trina, bob):
     browser = Client()
     browser.force_login(bob)

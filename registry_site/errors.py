@@ -174,7 +174,8 @@ def finished(response):
     return response
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
+    """Under the prefixes where the API surfaces speak JSON (errors included)."""
     return request.path.startswith(("/api/", "/ajax-api/", "/model/"))
 
 
@@ -184,7 +185,7 @@ def error_response(request, exc: Exception):
     from django.http import HttpResponse, JsonResponse
 
     status, body = error_response_body(exc) or (500, {"error_code": "INTERNAL_ERROR", "message": "The server failed."})
-    if _wants_json(request):
+    if wants_json(request):
         return finished(JsonResponse(body, status=status))
     return finished(HttpResponse(body["message"], status=status, content_type="text/plain; charset=utf-8"))
 
@@ -195,7 +196,7 @@ def handler400(request, exception=None):
     from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
     from django.views.defaults import bad_request
 
-    if not _wants_json(request):
+    if not wants_json(request):
         return bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return error_response(request, exception)
@@ -209,7 +210,7 @@ def handler404(request, exception=None):
     from django.http import JsonResponse
     from django.views.defaults import page_not_found
 
-    if _wants_json(request):
+    if wants_json(request):
         body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint at {request.path}"}
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)
@@ -223,7 +224,7 @@ def handler500(request):
 
     if is_database_outage(sys.exc_info()[1]):
         return error_response(request, sys.exc_info()[1])
-    if _wants_json(request):
+    if wants_json(request):
         body = {"error_code": "INTERNAL_ERROR", "message": "The server failed; see its log."}
         return JsonResponse(body, status=500)
     return server_error(request)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from lineage import backlog, graph, selectors, services, shapes, wire
 from lineage.auth import LineageAccess
 from registry.credentials import CachedCredentials
+from registry_site import inputs
 
 LISTING = {200: OpenApiTypes.OBJECT}
 
@@ -43,14 +44,17 @@ class FlexibleDateTime(serializers.Field):
             text = f"{text[:-6]}+{text[-5:]}"
         try:
             moment = datetime.fromisoformat(text)
+            # In UTC, as the database compares it: year 1 at +14:00 falls before year 1.
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             raise serializers.ValidationError("must be an ISO-8601 date-time such as 2024-05-01T12:00:00Z") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except OverflowError:
+            raise serializers.ValidationError("is out of range once in UTC (years 1 to 9999)") from None
 
 
 class PageIn(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=inputs.INT64_MAX, default=0)  # the database's OFFSET
     namespace = serializers.CharField(required=False)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -12,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import artifacts, auth, selectors, services
+from registry_site import inputs
+from registry_site.errors import RegistryError
 
 
 class JSONTextField(serializers.Field):
@@ -24,9 +24,9 @@ class JSONTextField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
-            except ValueError as exc:
-                raise serializers.ValidationError(f"not valid JSON ({exc})") from None
+                data = inputs.parse_json(data)
+            except RegistryError as exc:  # reported as this field's error, like the others
+                raise serializers.ValidationError(exc.message) from None
         if not isinstance(data, self.kind):
             raise serializers.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
         return data

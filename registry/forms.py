@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 
 from registry.models import Stage
+from registry_site import inputs
+from registry_site.errors import RegistryError
 
 
 class StageForm(forms.Form):
@@ -34,9 +34,9 @@ class JSONTextField(forms.CharField):
         if not text:
             return None
         try:
-            parsed = json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"not valid JSON ({exc})") from None
+            parsed = inputs.parse_json(text)
+        except RegistryError as exc:
+            raise forms.ValidationError(exc.message) from None
         if not isinstance(parsed, self.kind):
             raise forms.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
         return parsed

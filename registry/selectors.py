@@ -249,7 +249,8 @@ def version_search(*, where: Q, annotations: dict, order: list[str], offset: int
 
 
 def experiment_get(experiment_id: int | str) -> Experiment:
-    found = Experiment.objects.filter(pk=int(experiment_id)).first() if str(experiment_id).isdigit() else None
+    text = str(experiment_id)  # isdigit alone lets "²" through, which int() refuses
+    found = Experiment.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     if found is None:
         raise NotFound(f"Could not find experiment with ID {experiment_id}")
     return found

@@ -27,6 +27,7 @@ from registry.models import (
     Stage,
     name_problem,
 )
+from registry_site import inputs
 from registry_site.errors import AlreadyExists, Forbidden, InvalidParameter, NotFound
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def check_text(value: object, *, field: str, limit: int) -> str:
         return ""
     if not isinstance(value, str) or len(value) > limit:
         raise InvalidParameter(f"{field} must be a string of at most {limit} characters")
-    return value
+    return inputs.without_nul(value, field=field)
 
 
 def canonical_stage(stage: object) -> str:
@@ -171,7 +172,7 @@ def _audit(*, actor, model_name: str, action: str, version=None, before="", afte
         action=action,
         from_value=str(before),
         to_value=str(after),
-        comment=comment or "",
+        comment=check_text(comment, field="comment", limit=65536),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=actor.get_username() if actor is not None else "system",
     )

@@ -8,7 +8,6 @@ metrics and input datasets, so it gets the same checks and the same lineage even
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import uuid
@@ -31,7 +30,8 @@ from registry.models import (
     VersionSource,
 )
 from registry.services import require
-from registry_site.errors import AlreadyExists, InvalidParameter
+from registry_site import inputs
+from registry_site.errors import AlreadyExists, InvalidParameter, RegistryError
 
 # MLflow's own limits (mlflow/utils/validation.py), so what its server takes, we take.
 KEY_PATTERN = re.compile(r"[/\w.\- :]{1,250}")
@@ -212,10 +212,7 @@ def _milliseconds(value, *, what: str) -> int | None:
 
 
 def _integer(value, *, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{what} must be a whole number, got {value!r}") from None
+    return inputs.whole_number(value, name=what)  # within the BigIntegerField holding it
 
 
 # --- logged models -------------------------------------------------------------------
@@ -335,8 +332,8 @@ def _dataset(row: RunInput) -> dict[str, str]:
     """The lineage identity of an MLflow dataset: its source URI when it names one."""
     source = row.dataset.get("source")
     try:
-        described = json.loads(source) if isinstance(source, str) else {}
-    except ValueError:
+        described = inputs.parse_json(source) if isinstance(source, str) else {}
+    except RegistryError:
         described = {}
     uri = next((described[k] for k in ("uri", "url", "path") if isinstance(described, dict) and described.get(k)), None)
     try:

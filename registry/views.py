@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from lineage import drawing
 from registry import artifacts, auth, charts, samples, selectors, services
 from registry.forms import AliasForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
+from registry_site import inputs
 from registry_site.errors import NotFound, RegistryError
 
 
@@ -104,7 +106,7 @@ def version_detail(request, name, version):
 @reader
 def compare(request, name):
     model = selectors.model_get(name)
-    numbers = sorted({int(v) for v in request.GET.getlist("v") if v.isdigit()})
+    numbers = _version_numbers(request.GET.getlist("v"))
     versions = selectors.versions_by_number(model, numbers)
     only_differences = request.GET.get("diff") == "1"
     context = {
@@ -119,6 +121,15 @@ def compare(request, name):
         "metric_charts": charts.metric_charts(versions),
     }
     return render(request, "registry/compare.html", context)
+
+
+def _version_numbers(texts: list[str]) -> list[int]:
+    """The version numbers asked for; anything else (a crafted URL) is left out."""
+    numbers = set()
+    for text in texts:
+        with contextlib.suppress(RegistryError):
+            numbers.add(inputs.whole_number(text, name="v", minimum=1))
+    return sorted(numbers)
 
 
 @reader

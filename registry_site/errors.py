@@ -6,6 +6,14 @@ plain-Django views (serving, MLflow dialect) render them as `{"error_code", "mes
 
 from __future__ import annotations
 
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+# What a 503 tells clients (the MLflow client honours it) to wait before trying again.
+RETRY_AFTER_SECONDS = 5
+
 
 class RegistryError(Exception):
     """Base of every error a client can cause or be told about."""
@@ -33,6 +41,13 @@ class Unauthenticated(RegistryError):
 class InvalidParameter(RegistryError):
     status = 400
     code = "INVALID_PARAMETER_VALUE"
+
+
+class MalformedRequest(RegistryError):
+    """The request could not be read at all (not JSON, not CSV, refused by Django)."""
+
+    status = 400
+    code = "MALFORMED_REQUEST"
 
 
 class Forbidden(RegistryError):
@@ -115,6 +130,14 @@ def _flatten(detail, prefix: str = "") -> list[str]:
     return [f"{field}: {detail}" if field else str(detail)]
 
 
+def is_database_outage(exc: BaseException | None) -> bool:
+    """Connection refused, server gone, statement cancelled, database locked: the
+    database's state, not the request's, so 503 and not 500."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 def error_response_body(exc: Exception) -> tuple[int, dict] | None:
     """(status, body) for any error we know how to explain, else None."""
     from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -123,6 +146,12 @@ def error_response_body(exc: Exception) -> tuple[int, dict] | None:
 
     if isinstance(exc, RegistryError):
         return exc.status, exc.as_dict()
+    if is_database_outage(exc):
+        log.error("the database could not be used, answering 503: %s", exc)
+        return 503, {
+            "error_code": "TEMPORARILY_UNAVAILABLE",
+            "message": "the database is unavailable; try again shortly",
+        }
     if isinstance(exc, RequestDataTooBig):
         return 413, {"error_code": "PAYLOAD_TOO_LARGE", "message": str(exc)}
     if isinstance(exc, Http404):
@@ -149,11 +178,45 @@ def api_exception_handler(exc, context):
     response = Response(body, status=status, headers=getattr(exc, "headers", None))
     if status == 401:
         response["WWW-Authenticate"] = 'Token realm="api", Bearer realm="api", Basic realm="api"'
+    return finished(response)
+
+
+def finished(response):
+    """Headers every error response of its status carries, whichever surface made it."""
+    if response.status_code == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
+    """Under the prefixes where the API surfaces speak JSON (errors included)."""
     return request.path.startswith(("/api/", "/ajax-api/", "/model/"))
+
+
+def error_response(request, exc: Exception):
+    """`exc` answered outside any view's own handling (middleware, Django's error
+    handlers): JSON under the API prefixes, a short plain-text page elsewhere."""
+    from django.http import HttpResponse, JsonResponse
+
+    status, body = error_response_body(exc) or (500, {"error_code": "INTERNAL_ERROR", "message": "The server failed."})
+    if wants_json(request):
+        return finished(JsonResponse(body, status=status))
+    return finished(HttpResponse(body["message"], status=status, content_type="text/plain; charset=utf-8"))
+
+
+def handler400(request, exception=None):
+    """JSON under the API prefixes: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413
+    PAYLOAD_TOO_LARGE, anything else Django refuses (SuspiciousOperation) 400."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+    from django.views.defaults import bad_request
+
+    if not wants_json(request):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(request, exception)
+    # Other messages may repeat what the request sent (a Host header...): said only for these.
+    said = str(exception) if isinstance(exception, TooManyFieldsSent | TooManyFilesSent) else "The request was refused."
+    return error_response(request, MalformedRequest(said))
 
 
 def handler404(request, exception=None):
@@ -161,17 +224,21 @@ def handler404(request, exception=None):
     from django.http import JsonResponse
     from django.views.defaults import page_not_found
 
-    if _wants_json(request):
+    if wants_json(request):
         body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint at {request.path}"}
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)
 
 
 def handler500(request):
+    """JSON under the API prefixes; 503 if the failure was the database's (one that
+    escaped every view, e.g. while a middleware saved the session)."""
     from django.http import JsonResponse
     from django.views.defaults import server_error
 
-    if _wants_json(request):
+    if is_database_outage(sys.exc_info()[1]):
+        return error_response(request, sys.exc_info()[1])
+    if wants_json(request):
         body = {"error_code": "INTERNAL_ERROR", "message": "The server failed; see its log."}
         return JsonResponse(body, status=500)
     return server_error(request)

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("registry.ui_urls")),
 ]
 
+handler400 = "registry_site.errors.handler400"
 handler404 = "registry_site.errors.handler404"
 handler500 = "registry_site.errors.handler500"

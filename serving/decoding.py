@@ -13,10 +13,10 @@ import csv
 import io
 from dataclasses import dataclass
 
-import orjson
 from django.conf import settings
 
-from registry_site.errors import InvalidParameter, PayloadTooLarge
+from registry_site import inputs
+from registry_site.errors import InvalidParameter
 
 from .errors import MalformedRequest, UnsupportedMediaType
 
@@ -54,15 +54,9 @@ def media_type(request) -> str:
 
 def read_body(request) -> bytes:
     """The whole body, refused with 413 past SERVING_MAX_BODY_BYTES before most of it is read."""
-    limit = settings.SERVING_MAX_BODY_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    body = b"" if declared > limit else request.read(limit + 1)
-    if declared > limit or len(body) > limit:
-        raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes (SERVING_MAX_BODY_BYTES)")
-    return body
+    return inputs.read_at_most(
+        request, settings.SERVING_MAX_BODY_BYTES, setting="SERVING_MAX_BODY_BYTES", meta=request.META
+    )
 
 
 def decode(content_type: str, body: bytes) -> Scoring:
@@ -75,10 +69,7 @@ def decode(content_type: str, body: bytes) -> Scoring:
 
 
 def _json_scoring(body: bytes) -> Scoring:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
+    data = inputs.parse_json(body)  # depth, NUL and NaN refused there, naming the field
     if not isinstance(data, dict):
         raise InvalidParameter(f"the body must be a JSON object with exactly one of {', '.join(FORMATS)}")
     given = [key for key in FORMATS if key in data]

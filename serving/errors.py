@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from registry_site.errors import RegistryError
+from registry_site.errors import MalformedRequest, RegistryError
 
-
-class MalformedRequest(RegistryError):
-    status = 400
-    code = "MALFORMED_REQUEST"
+__all__ = ["MalformedRequest", "UnsupportedMediaType"]
 
 
 class UnsupportedMediaType(RegistryError):

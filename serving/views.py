@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from registry.credentials import CHALLENGE
-from registry_site.errors import RegistryError, error_response_body
+from registry_site.errors import RegistryError, error_response_body, finished
 
 from . import access, health
 from .decoding import decode, media_type, read_body
@@ -61,7 +61,7 @@ def _error(exc: RegistryError) -> HttpResponse:
     response = _json(body, status=status, headers=exc.headers)
     if status == 401:
         response["WWW-Authenticate"] = CHALLENGE
-    return response
+    return finished(response)
 
 
 def _method_not_allowed(request, allowed: str) -> HttpResponse:

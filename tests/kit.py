@@ -5,6 +5,7 @@ several conftest.py files, `from kit import ...` would find whichever loaded fir
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -169,3 +170,26 @@ def user_with_roles(username: str, *roles: str, password: str | None = None) -> 
     user = User.objects.create_user(username, f"{username}@example.com", password or f"{username}-password-1")
     user.groups.add(*Group.objects.filter(name__in=roles))
     return user
+
+
+@contextlib.contextmanager
+def database_unreachable(tmp_path):
+    """This thread's default connection swapped for one to a database nothing answers
+    for: PostgreSQL at a local port where nothing listens, or SQLite in a folder that does
+    not exist. The real driver fails to connect (no mock); the test's own connection,
+    with its transaction, is put back afterwards."""
+    from django.db import connections
+
+    real = connections["default"]
+    unreachable = dict(real.settings_dict)
+    if real.vendor == "postgresql":
+        unreachable.update(HOST="127.0.0.1", PORT=str(free_port()))
+    else:
+        unreachable["NAME"] = str(tmp_path / "no-such-folder" / "registry.sqlite3")
+    broken = real.__class__(unreachable, alias="default")
+    connections["default"] = broken
+    try:
+        yield
+    finally:
+        broken.close()
+        connections["default"] = real

@@ -37,11 +37,12 @@ class Unverifiable(Exception):
     """No rows could be found that the original scores, so nothing can be compared."""
 
 
-def onnx_compile(*, version: ModelVersion) -> OnnxCompilation:
+def onnx_compile(*, version: ModelVersion) -> OnnxCompilation | None:
     """Convert `version` with skl2onnx, check the ONNX form against the original on a
     validation batch, time both, and record the outcome. Only a form that passed is
     stored (content-addressed, like the original) and can be served. Never raises for
-    the version's own problems: they are recorded as its status and reason."""
+    the version's own problems: they are recorded as its status and reason. None if the
+    version was deleted while it compiled: there is nothing to record the outcome on."""
     try:
         fields = _compiled(version)
     except NotConvertible as exc:
@@ -52,8 +53,21 @@ def onnx_compile(*, version: ModelVersion) -> OnnxCompilation:
         log.exception("compiling %s to ONNX failed", version)
         fields = {"status": OnnxStatus.FAILED, "reason": f"{type(exc).__name__}: {exc}"}
     defaults = {"reason": "", "sha256": "", "size": None, "equivalence": {}, "latency_ms": {}, "converter": {}}
-    record, _ = OnnxCompilation.objects.update_or_create(version=version, defaults={**defaults, **fields})
+    record = _recorded(version, {**defaults, **fields})
+    if record is None:
+        log.info("ONNX compilation of %s: the version was deleted meanwhile, so its outcome is not recorded", version)
+        return None
     log.info("ONNX compilation of %s: %s %s", version, record.status, record.reason)
+    return record
+
+
+@transaction.atomic
+def _recorded(version: ModelVersion, fields: dict[str, Any]) -> OnnxCompilation | None:
+    # The version row stays locked until the outcome is written: a deletion waits for it,
+    # or has already happened and there is no row to point the outcome at.
+    if not ModelVersion.objects.select_for_update().filter(pk=version.pk).exists():
+        return None
+    record, _ = OnnxCompilation.objects.update_or_create(version=version, defaults=fields)
     return record
 
 

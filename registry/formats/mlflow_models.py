@@ -7,13 +7,13 @@ out of the archive to a file (`Archive.copy`), never read whole into memory.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from registry_site.errors import RefusedContent
+from registry_site import inputs
+from registry_site.errors import RefusedContent, RegistryError
 
 from .archives import Archive, check_member_name
 
@@ -77,6 +77,8 @@ def _yaml(archive: Archive, name: str, *, required: bool = False) -> dict | None
         parsed = yaml.safe_load(data)
     except yaml.YAMLError as exc:
         raise RefusedContent(f"{name} is not valid YAML: {exc}") from exc
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise RefusedContent(f"{name} is nested too deeply to be read") from None
     if not isinstance(parsed, dict):
         raise RefusedContent(f"{name} is not a YAML mapping")
     return parsed
@@ -121,8 +123,8 @@ def _input_example(archive: Archive, prefix: str, mlmodel: dict) -> dict | None:
     name = prefix + relative
     data = archive.read(name, METADATA_LIMIT - 1) if name in archive.names else None
     try:
-        example = json.loads(data) if data else None
-    except ValueError:
+        example = inputs.parse_json(data) if data else None
+    except RegistryError:
         return None  # an unreadable example is not a reason to refuse the model
     return example if isinstance(example, dict) else None
 

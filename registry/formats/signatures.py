@@ -8,13 +8,13 @@ n features, however large n is), the other of the two None.
 
 from __future__ import annotations
 
-import json
 import numbers
 from typing import Any
 
 import numpy as np
 
-from registry_site.errors import RefusedContent
+from registry_site import inputs
+from registry_site.errors import RefusedContent, RegistryError
 
 
 def signature_from_mlmodel(mlmodel: dict) -> dict | None:
@@ -35,11 +35,11 @@ def signature_from_mlmodel(mlmodel: dict) -> dict | None:
 def _parse_specs(raw: Any) -> tuple[list[dict] | None, dict | None]:
     """(columns, None) for a column-based spec, (None, tensor) for a tensor spec."""
     try:
-        specs = json.loads(raw) if isinstance(raw, str) else raw
+        specs = inputs.parse_json(raw) if isinstance(raw, str) else raw
         if specs and specs[0]["type"] == "tensor":
             return None, _tensor(specs[0]["tensor-spec"])
         return [{"name": spec.get("name"), "type": str(spec["type"])} for spec in specs], None
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RegistryError) as exc:
         raise RefusedContent(f"the MLmodel signature could not be read: {exc}") from exc
 
 

@@ -128,10 +128,21 @@ def dataset_input(row: RunInput) -> dict:
     return {"tags": tag_list(row.tags), "dataset": row.dataset}
 
 
+def metric_value(value: float | None) -> float | str:
+    """A metric's value as MLflow's wire carries it: NaN (stored as NULL) and the
+    infinities as the strings "NaN", "Infinity", "-Infinity" (protobuf's JSON form, which
+    the client reads), so that the body stays valid JSON."""
+    if value is None or math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
 def metric(point: RunMetric) -> dict:
     body = {
         "key": point.key,
-        "value": math.nan if point.value is None else point.value,
+        "value": metric_value(point.value),
         "timestamp": point.timestamp,
         "step": point.step,
     }

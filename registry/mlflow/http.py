@@ -10,7 +10,6 @@ keys), every other method a JSON body, DELETE included.
 from __future__ import annotations
 
 import functools
-import json
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -20,28 +19,25 @@ from rest_framework.exceptions import APIException
 
 from registry import credentials
 from registry.auth import may_read
+from registry_site import inputs
 from registry_site.errors import (
     Forbidden,
     InvalidParameter,
+    MalformedRequest,
     RegistryError,
     Unauthenticated,
     error_response_body,
+    finished,
     handler404,
 )
 
 CHALLENGE = 'Bearer realm="mlflow", Basic realm="mlflow"'
 
 
-class MalformedRequest(RegistryError):
-    status = 400
-    code = "MALFORMED_REQUEST"
-
-
 # Where the registry's own error differs from what an MLflow server answers.
 _MLFLOW_ERRORS = {
     "RESOURCE_ALREADY_EXISTS": (400, "RESOURCE_ALREADY_EXISTS"),
     "REFUSED_CONTENT": (400, "INVALID_PARAMETER_VALUE"),
-    "PAYLOAD_TOO_LARGE": (400, "INVALID_PARAMETER_VALUE"),
     # Deterministic: as a 500 the client would retry it for minutes.
     "ARTIFACT_INTEGRITY_ERROR": (409, "INVALID_STATE"),
     "METHOD_NOT_ALLOWED": (404, "ENDPOINT_NOT_FOUND"),
@@ -54,7 +50,7 @@ def error(exc: Exception) -> JsonResponse:
     response = JsonResponse({**body, "error_code": code}, status=status, headers=getattr(exc, "headers", None))
     if status == 401:
         response["WWW-Authenticate"] = CHALLENGE
-    return response
+    return finished(response)
 
 
 # --- who is calling ------------------------------------------------------------------
@@ -117,12 +113,10 @@ class Call:
 
 
 def _json_body(request) -> dict:
-    if not request.body:
+    raw = inputs.json_body(request, request.META)
+    if not raw:
         return request.GET
-    try:
-        body = json.loads(request.body)
-    except ValueError as exc:
-        raise MalformedRequest(f"the request body is not valid JSON: {exc}") from None
+    body = inputs.parse_json(raw)
     if not isinstance(body, dict):
         raise MalformedRequest("the request body must be a JSON object")
     return body

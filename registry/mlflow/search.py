@@ -21,7 +21,8 @@ from django.db.models import Q, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from registry_site.errors import InvalidParameter
+from registry_site import inputs
+from registry_site.errors import InvalidParameter, RegistryError
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -153,7 +154,7 @@ def _condition(lookup: str, comparator: str, value, identifier: str, entity: Ent
     if numeric != isinstance(value, float):
         kind = "a number" if numeric else "a quoted string"
         raise InvalidParameter(f"Invalid filter: {identifier} must be compared with {kind}")
-    value = int(value) if numeric else value
+    value = inputs.whole_number(value, name=identifier) if numeric else value  # 1e5000 is a float too
     return _compare(lookup, comparator, value, numeric)
 
 
@@ -212,12 +213,13 @@ def page_offset(token: str | None) -> int:
     if not token:
         return 0
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        offset = inputs.parse_json(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (ValueError, KeyError, TypeError, binascii.Error, RegistryError):
         raise InvalidParameter("Invalid page token") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool):
         raise InvalidParameter("Invalid page token")
-    return offset
+    # A row offset: within what the database's OFFSET takes.
+    return inputs.whole_number(offset, name="the offset in page_token", minimum=0)
 
 
 def page_token(offset: int) -> str:

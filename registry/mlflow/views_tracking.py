@@ -7,6 +7,7 @@ from registry import selectors, tracking
 from registry.mlflow import dialect, search
 from registry.mlflow.http import Call, by_method, endpoint
 from registry.models import Experiment, LoggedModel, Run
+from registry_site import inputs
 from registry_site.errors import InvalidParameter
 
 MAX_HISTORY_PAGE = 25_000
@@ -235,7 +236,11 @@ def logged_model_search(call: Call) -> dict:
     limit = search.max_results(call.get("max_results"), default=MAX_LOGGED_MODELS_PAGE, limit=1000)
     offset = search.page_offset(call.get("page_token"))
     order = _logged_model_order(call.list("order_by"))
-    experiment_ids = [int(e) for e in call.list("experiment_ids") if str(e).isdigit()]
+    experiment_ids = [
+        inputs.whole_number(e, name="experiment_ids", minimum=0)
+        for e in call.list("experiment_ids")
+        if str(e).isascii() and str(e).isdigit()
+    ]
     models = selectors.logged_model_search(
         experiment_ids=experiment_ids,
         where=found.where,

@@ -20,6 +20,9 @@ class Command(BaseCommand):
         versions = self._versions(opts)
         for version in versions:
             record = onnx_compile(version=version)
+            if record is None:
+                self.stdout.write(f"{version.model.name} version {version.version}: deleted meanwhile")
+                continue
             reason = f": {record.reason}" if record.reason else ""
             self.stdout.write(f"{version.model.name} version {version.version}: {record.status}{reason}")
         if not versions:

@@ -141,11 +141,13 @@ def is_database_outage(exc: BaseException | None) -> bool:
 def error_response_body(exc: Exception) -> tuple[int, dict] | None:
     """(status, body) for any error we know how to explain, else None."""
     from django.core.exceptions import PermissionDenied, RequestDataTooBig
-    from django.http import Http404
+    from django.http import Http404, UnreadablePostError
     from rest_framework import exceptions
 
     if isinstance(exc, RegistryError):
         return exc.status, exc.as_dict()
+    if isinstance(exc, UnreadablePostError):  # the client went away mid-body: nobody reads this
+        return 400, {"error_code": "MALFORMED_REQUEST", "message": f"the request body could not be read: {exc}"}
     if is_database_outage(exc):
         log.error("the database could not be used, answering 503: %s", exc)
         return 503, {

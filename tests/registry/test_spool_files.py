@@ -145,7 +145,9 @@ def test_an_upload_cut_off_by_the_client_leaves_no_file_in_the_temp_folder(alice
     body = request.environ["wsgi.input"].read()
     environ = {**request.environ, "wsgi.input": io.BufferedReader(_CutOff(body[: 2 * MiB], fails=fails))}
 
-    response = WSGIHandler()(environ, lambda status, headers: None)
+    statuses = []
+    response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
     response.close()  # as the WSGI server does, whatever the answer (nobody is left to read it)
 
     assert temporary_files() == []
+    assert statuses[0].startswith("400"), statuses

@@ -7,7 +7,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
-        from registry import roles
+        from registry import openapi, roles  # noqa: F401 (openapi: registers the schema's extensions)
 
         post_migrate.connect(roles.grant_after_migrate(roles.ROLES), sender=self, weak=False)
         _forget_credentials_on_account_changes()

@@ -24,9 +24,13 @@ from rest_framework.test import APIClient
 def client_for(user: User | None, keyword: str = "Token") -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=token_header(user, keyword)["Authorization"])
     return client
+
+
+def token_header(user: User, keyword: str = "Token") -> dict:
+    token, _ = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"{keyword} {token.key}"}
 
 
 def s3_client(endpoint: str | None):

@@ -180,7 +180,7 @@ def iris_in_production(iris_joblib) -> dict:
     from lineage import backlog
     from lineage.models import Run
 
-    owner = client_for(user_with_roles("olivia", "uploaders", "promoters"))
+    owner = client_for(user_with_roles("olivia", "uploaders", "promoters", token_only=True))
     response = upload(owner, "iris", iris_joblib, inputs='["s3://lake/iris/train.parquet"]')
     assert response.status_code == 201, response.content
     assert owner.post("/api/v1/models/iris/versions/1/stage", {"stage": "Production"}).status_code == 200

@@ -40,7 +40,7 @@ def served_schema():
 @pytest.fixture
 def listings(served_schema, iris_in_production) -> list:
     """(path, the case asked, the answer) for each listing, as Bob reads them."""
-    bob = token_header(user_with_roles("bob", "viewers"))
+    bob = token_header(user_with_roles("bob", "viewers", token_only=True))
     found = []
     for path, query in LISTINGS:
         names = {key: value for key, value in iris_in_production.items() if "{" + key + "}" in path}

@@ -25,14 +25,14 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from kit import token_header, user_with_roles
 
+if not os.environ.get("FUZZ"):
+    pytest.skip("fuzzing runs with FUZZ=1 (CI's PostgreSQL pass)", allow_module_level=True)
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 
-pytestmark = [
-    pytest.mark.skipif(not os.environ.get("FUZZ"), reason="fuzzing runs with FUZZ=1 (CI's PostgreSQL pass)"),
-    # Autocommit, as in production: a request whose query fails must not abort a test-wide
-    # transaction and turn every later request into an error of the harness's making.
-    pytest.mark.django_db(transaction=True),
-]
+# Autocommit, as in production: a request whose query fails must not abort a test-wide
+# transaction and turn every later request into an error of the harness's making.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 

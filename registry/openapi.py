@@ -30,6 +30,19 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer"}
 
 
+class BasicScheme(OpenApiAuthenticationExtension):
+    """HTTP Basic, also from subclasses of DRF's class (drf-spectacular's own extension
+    matches that class only), so that `basicAuth` is always defined for the scheme below."""
+
+    target_class = "rest_framework.authentication.BasicAuthentication"
+    match_subclasses = True
+    name = "basicAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}
+
+
 class CachedCredentialsScheme(OpenApiAuthenticationExtension):
     """Any one of a Token, Bearer or Basic header (registry.credentials). The three schemes
     are defined by the native API's own authentication classes, in the same schema."""

@@ -173,7 +173,7 @@ def iris_joblib(iris_model) -> bytes:
 
 
 @pytest.fixture
-def iris_in_production(iris_joblib) -> dict:
+def iris_with_lineage(iris_joblib) -> dict:
     """Model `iris`: version 1 in Production with the alias `champion`, trained on
     s3://lake/iris/train.parquet, so lineage holds its namespaces, job, datasets and run.
     Returns the path parameters that name them."""

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
-# The path parameters `iris_in_production` creates, for the hook below (set before each test).
+# The path parameters `iris_with_lineage` creates, for the hook below (set before each test).
 EXISTING: dict = {}
 
 
@@ -51,11 +51,11 @@ def flatmap_path_parameters(context, path_parameters):
 
 
 @pytest.fixture
-def callers(iris_in_production, settings) -> dict:
+def callers(iris_with_lineage, settings) -> dict:
     """Public read on. Mallory holds every role, so her writes get past the permission
     check; a caller without credentials gets past it on every read."""
     settings.REGISTRY_PUBLIC_READ = True
-    EXISTING.update(iris_in_production)
+    EXISTING.update(iris_with_lineage)
     mallory = user_with_roles("mallory", "viewers", "uploaders", "promoters", token_only=True)
     return {"all roles": token_header(mallory), "anonymous": {}}
 

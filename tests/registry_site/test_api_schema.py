@@ -38,12 +38,12 @@ def served_schema():
 
 
 @pytest.fixture
-def listings(served_schema, iris_in_production) -> list:
+def listings(served_schema, iris_with_lineage) -> list:
     """(path, the case asked, the answer) for each listing, as Bob reads them."""
     bob = token_header(user_with_roles("bob", "viewers", token_only=True))
     found = []
     for path, query in LISTINGS:
-        names = {key: value for key, value in iris_in_production.items() if "{" + key + "}" in path}
+        names = {key: value for key, value in iris_with_lineage.items() if "{" + key + "}" in path}
         case = served_schema[path]["GET"].Case(path_parameters=names, query=query)
         response = case.call(headers=bob)
         assert response.status_code == 200, (path, response.text)

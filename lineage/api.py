@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS
@@ -19,7 +19,147 @@ from lineage.auth import LineageAccess
 from registry.credentials import CachedCredentials
 from registry_site import inputs
 
-LISTING = {200: OpenApiTypes.OBJECT}
+# --- Marquez's shapes as the schema documents them (lineage.shapes renders them) ----------
+# Fields whose value comes from a producer's facet (description, location...) are any JSON:
+# events are kept as sent, so the server cannot promise their type.
+
+
+def _any() -> serializers.Field:
+    return serializers.JSONField(allow_null=True)
+
+
+def _objects() -> serializers.Field:
+    return serializers.ListField(child=serializers.DictField())
+
+
+class NodeId(serializers.Serializer):
+    namespace = serializers.CharField()
+    name = serializers.CharField()
+
+
+class Namespace(serializers.Serializer):
+    name = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    ownerName = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    isHidden = serializers.BooleanField()
+
+
+class Run(serializers.Serializer):
+    id = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    nominalStartTime = _any()
+    nominalEndTime = _any()
+    state = serializers.CharField()
+    startedAt = serializers.DateTimeField(allow_null=True)
+    endedAt = serializers.DateTimeField(allow_null=True)
+    durationMs = serializers.IntegerField(allow_null=True)
+    args = serializers.DictField()
+    jobVersion = _any()
+    facets = serializers.DictField()
+
+
+class RunDetail(Run):
+    inputDatasetVersions = _objects()
+    outputDatasetVersions = _objects()
+
+
+class Dataset(serializers.Serializer):
+    id = NodeId()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    physicalName = serializers.CharField()
+    namespace = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    sourceName = _any()
+    fields = _objects()
+    tags = serializers.ListField()
+    description = _any()
+    lastModifiedAt = serializers.DateTimeField(allow_null=True)
+    lastLifecycleState = _any()
+    currentVersion = serializers.CharField(allow_null=True)
+    columnLineage = _any()
+    facets = serializers.DictField()
+    isDeleted = serializers.BooleanField()
+
+
+class Job(serializers.Serializer):
+    id = NodeId()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    simpleName = serializers.CharField()
+    namespace = serializers.CharField()
+    parentJobName = _any()
+    parentJobUuid = _any()
+    currentRunUuid = serializers.CharField(allow_null=True)
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    location = _any()
+    description = _any()
+    inputs = NodeId(many=True)
+    outputs = NodeId(many=True)
+    latestRun = Run(allow_null=True)
+    latestRuns = Run(many=True)
+    facets = serializers.DictField()
+    currentVersion = _any()
+    tags = serializers.ListField()
+
+
+class Edge(serializers.Serializer):
+    origin = serializers.CharField()
+    destination = serializers.CharField()
+
+
+class LineageNode(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["DATASET", "MODEL", "JOB"])
+    data = serializers.DictField(help_text="the dataset or job, as listed (without facets)")
+    inEdges = Edge(many=True)
+    outEdges = Edge(many=True)
+
+
+class LineageGraph(serializers.Serializer):
+    graph = LineageNode(many=True)
+    truncated = serializers.BooleanField(required=False, help_text="present (true) when the node limit cut the graph")
+
+
+class SearchResult(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["DATASET", "JOB"])
+    name = serializers.CharField()
+    namespace = serializers.CharField()
+    updatedAt = serializers.DateTimeField()
+    nodeId = serializers.CharField()
+
+
+def _total() -> serializers.Field:
+    return serializers.IntegerField(help_text="how many match in all, beyond this page")
+
+
+class NamespaceList(serializers.Serializer):
+    namespaces = Namespace(many=True)
+
+
+class JobList(serializers.Serializer):
+    jobs = Job(many=True)
+    totalCount = _total()
+
+
+class DatasetList(serializers.Serializer):
+    datasets = Dataset(many=True)
+    totalCount = _total()
+
+
+class EventList(serializers.Serializer):
+    events = serializers.ListField(child=serializers.DictField(), help_text="the OpenLineage events as received")
+    totalCount = _total()
+
+
+class SearchResults(serializers.Serializer):
+    totalCount = serializers.IntegerField()
+    results = SearchResult(many=True)
 
 
 class LineageView(APIView):
@@ -35,6 +175,7 @@ class LineageView(APIView):
             backlog.catch_up()
 
 
+@extend_schema_field({"type": "string", "example": "2024-05-01T12:00:00Z"})
 class FlexibleDateTime(serializers.Field):
     """ISO-8601, a bare date, and `+00:00` whose `+` a query string turned into a space."""
 
@@ -91,7 +232,7 @@ class LineageApi(LineageView):
 
     @extend_schema(
         parameters=[GraphIn],
-        responses={200: OpenApiTypes.OBJECT},
+        responses=LineageGraph,
         description=(
             "Marquez's {graph: [...]} around nodeId (dataset:<ns>:<name>, job:<ns>:<name>, model:<name>:<version>). "
             "Directed: upstream and downstream of the node, not everything sharing a dataset. depth counts edges "
@@ -105,7 +246,9 @@ class LineageApi(LineageView):
 
 
 class NamespacesApi(LineageView):
-    @extend_schema(parameters=[PageIn], responses=LISTING)
+    """Every namespace, by name."""
+
+    @extend_schema(parameters=[PageIn], responses=NamespaceList)
     def get(self, request):
         page = _query(PageIn, request)
         namespaces = selectors.namespace_list(limit=page["limit"], offset=page["offset"])
@@ -115,7 +258,7 @@ class NamespacesApi(LineageView):
 class JobsApi(LineageView):
     """`/namespaces/<ns>/jobs`, or `/jobs?namespace=` (every namespace without it)."""
 
-    @extend_schema(parameters=[PageIn], responses=LISTING)
+    @extend_schema(parameters=[PageIn], responses=JobList)
     def get(self, request, namespace: str | None = None):
         page = _query(PageIn, request)
         jobs, total = selectors.job_list(namespace=namespace or page.pop("namespace", None), **_slice(page))
@@ -126,7 +269,7 @@ class JobsApi(LineageView):
 class DatasetsApi(LineageView):
     """`/namespaces/<ns>/datasets`, or `/datasets?namespace=` (every namespace without it)."""
 
-    @extend_schema(parameters=[PageIn], responses=LISTING)
+    @extend_schema(parameters=[PageIn], responses=DatasetList)
     def get(self, request, namespace: str | None = None):
         page = _query(PageIn, request)
         datasets, total = selectors.dataset_list(namespace=namespace or page.pop("namespace", None), **_slice(page))
@@ -138,7 +281,9 @@ def _slice(page: dict) -> dict:
 
 
 class RunApi(LineageView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    """One run, with the dataset versions it read and wrote."""
+
+    @extend_schema(responses=RunDetail)
     def get(self, request, run_id: str):
         run = selectors.run_get(run_id)
         return Response(shapes.run_json(run, selectors.run_io(run)))
@@ -152,7 +297,7 @@ class EventsApi(LineageView):
         after = FlexibleDateTime(required=False)
         sortDirection = serializers.ChoiceField(choices=["desc", "asc"], default="desc")  # noqa: N815
 
-    @extend_schema(parameters=[EventsIn], responses=LISTING)
+    @extend_schema(parameters=[EventsIn], responses=EventList)
     def get(self, request):
         params = _query(self.EventsIn, request)
         events, total = selectors.event_list(
@@ -171,7 +316,7 @@ class SearchApi(LineageView):
         q = serializers.CharField(max_length=1024)
         limit = serializers.IntegerField(min_value=1, max_value=1000, default=10)
 
-    @extend_schema(parameters=[SearchIn], responses=LISTING)
+    @extend_schema(parameters=[SearchIn], responses=SearchResults)
     def get(self, request):
         params = _query(self.SearchIn, request)
         results = [shapes.search_result_json(found) for found in selectors.search(params["q"], limit=params["limit"])]

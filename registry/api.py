@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseRedirect
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from registry_site import inputs
 from registry_site.errors import RegistryError
 
 
+@extend_schema_field({"type": "string", "nullable": True, "description": "JSON text (a multipart field)"})
 class JSONTextField(serializers.Field):
     """A multipart field carrying JSON text; errors name the field."""
 
@@ -34,6 +35,14 @@ class JSONTextField(serializers.Field):
 
 def _username(user) -> str | None:
     return user.get_username() if user else None
+
+
+class ArtifactOut(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    format = serializers.CharField()
+    serialization = serializers.CharField()
+    download_url = serializers.CharField()
 
 
 class VersionOut(serializers.Serializer):
@@ -60,6 +69,7 @@ class VersionOut(serializers.Serializer):
     def get_aliases(self, version) -> list[str]:
         return sorted(alias.name for alias in version.aliases.all())
 
+    @extend_schema_field(ArtifactOut)
     def get_artifact(self, version) -> dict:
         return {
             "sha256": version.artifact_sha256,
@@ -117,22 +127,46 @@ class Pages(PageNumberPagination):
     max_page_size = 500
 
 
+def _paginated(view: APIView, request, items, serializer_class, prepare=list) -> Response:
+    """`{count, next, previous, results}` from the view's `pagination_class`, which the
+    schema (drf-spectacular) reads too: it documents that envelope and the page parameters."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer_class(prepare(page), many=True).data)
+
+
+STAGE_FILTER = OpenApiParameter(
+    "stage", description="None, Staging, Production or Archived (any case): only versions in that stage."
+)
+COMMENT = OpenApiParameter("comment", description="Why: kept in the audit log.")
+
+
 class ModelsApi(APIView):
     write_permissions = {"POST": auth.CREATE_MODEL}
+    pagination_class = Pages
 
     class CreateIn(serializers.Serializer):
         name = serializers.CharField(trim_whitespace=False, max_length=1000)
         description = serializers.CharField(required=False, allow_blank=True, default="")
         tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
-    @extend_schema(responses=ModelOut(many=True))
+    @extend_schema(
+        responses=ModelOut(many=True),
+        parameters=[
+            OpenApiParameter("search", description="Only models whose name contains this text (any case)."),
+            OpenApiParameter("tag", description="Only models with this tag: `key` or `key=value`."),
+            OpenApiParameter(
+                "stage",
+                description="None, Staging, Production or Archived (any case): only models with a version"
+                " in that stage.",
+            ),
+        ],
+    )
     def get(self, request):
         params = request.query_params
         stage = services.canonical_stage(params["stage"]) if params.get("stage") else ""
         models = selectors.model_list(search=params.get("search", ""), tag=params.get("tag", ""), stage=stage)
-        paginator = Pages()
-        page = paginator.paginate_queryset(models.select_related("created_by"), request, view=self)
-        return paginator.get_paginated_response(ModelOut(selectors.with_summaries(page), many=True).data)
+        return _paginated(self, request, models.select_related("created_by"), ModelOut, selectors.with_summaries)
 
     @extend_schema(request=CreateIn, responses={201: ModelOut})
     def post(self, request):
@@ -158,7 +192,7 @@ class ModelDetailApi(APIView):
         model = services.registered_model_update(actor=request.user, model=selectors.model_get(name), **data)
         return Response(model_out(model))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None}, parameters=[COMMENT])
     def delete(self, request, name):
         model = selectors.model_get(name)
         services.registered_model_delete(
@@ -169,6 +203,7 @@ class ModelDetailApi(APIView):
 
 class VersionsApi(APIView):
     write_permissions = {"POST": auth.UPLOAD}
+    pagination_class = Pages
 
     class UploadIn(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=False)
@@ -188,14 +223,11 @@ class VersionsApi(APIView):
         with artifacts.receiving(request):
             return super().dispatch(request, *args, **kwargs)
 
-    @extend_schema(responses=VersionOut(many=True))
+    @extend_schema(responses=VersionOut(many=True), parameters=[STAGE_FILTER])
     def get(self, request, name):
         params = request.query_params
         stage = services.canonical_stage(params["stage"]) if params.get("stage") else ""
-        versions = selectors.version_list(selectors.model_get(name), stage=stage)
-        paginator = Pages()
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(VersionOut(page, many=True).data)
+        return _paginated(self, request, selectors.version_list(selectors.model_get(name), stage=stage), VersionOut)
 
     @extend_schema(
         request={"multipart/form-data": UploadIn},
@@ -283,7 +315,7 @@ class AliasApi(APIView):
         services.alias_set(actor=request.user, model=target.model, alias=alias, version=target, comment=data["comment"])
         return Response(VersionOut(selectors.version_get(name, target.version)).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None}, parameters=[COMMENT])
     def delete(self, request, name, alias):
         model = selectors.model_get(name)
         services.alias_delete(
@@ -304,12 +336,12 @@ class AuditOut(serializers.Serializer):
 
 
 class AuditApi(APIView):
+    pagination_class = Pages
+
     @extend_schema(responses=AuditOut(many=True))
     def get(self, request, name):
         selectors.model_get(name)
-        paginator = Pages()
-        page = paginator.paginate_queryset(selectors.audit_for_model(name), request, view=self)
-        return paginator.get_paginated_response(AuditOut(page, many=True).data)
+        return _paginated(self, request, selectors.audit_for_model(name), AuditOut)
 
 
 def _valid(serializer_class, data) -> dict:

@@ -7,7 +7,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
-        from registry import roles, spool
+        from registry import openapi, roles, spool  # noqa: F401 (openapi: registers the schema's extensions)
 
         post_migrate.connect(roles.grant_after_migrate(roles.ROLES), sender=self, weak=False)
         post_migrate.connect(_create_cache_tables, sender=self, weak=False)

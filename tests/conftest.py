@@ -180,6 +180,30 @@ def iris_joblib(iris_model) -> bytes:
     return joblib_bytes(iris_model)
 
 
+@pytest.fixture
+def iris_with_lineage(iris_joblib) -> dict:
+    """Model `iris`: version 1 in Production with the alias `champion`, trained on
+    s3://lake/iris/train.parquet, so lineage holds its namespaces, job, datasets and run.
+    Returns the path parameters that name them."""
+    from lineage import backlog
+    from lineage.models import Run
+
+    owner = client_for(user_with_roles("olivia", "uploaders", "promoters", token_only=True))
+    response = upload(owner, "iris", iris_joblib, inputs='["s3://lake/iris/train.parquet"]')
+    assert response.status_code == 201, response.content
+    assert owner.post("/api/v1/models/iris/versions/1/stage", {"stage": "Production"}).status_code == 200
+    assert owner.put("/api/v1/models/iris/aliases/champion", {"version": 1}).status_code == 200
+    backlog.catch_up()
+    run = Run.objects.select_related("job__namespace").get()
+    return {
+        "name": "iris",
+        "version": 1,
+        "alias": "champion",
+        "namespace": run.job.namespace.name,
+        "run_id": str(run.uuid),
+    }
+
+
 @pytest.fixture(scope="session")
 def wide_joblib(tmp_path_factory) -> bytes:
     """A real model of about 20 MiB (three 8 MiB parts on the way to S3), random so that

@@ -27,9 +27,13 @@ from registry.models import Alias, AuditEntry, ModelVersion, RegisteredModel
 def client_for(user: User | None, keyword: str = "Token") -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=token_header(user, keyword)["Authorization"])
     return client
+
+
+def token_header(user: User, keyword: str = "Token") -> dict:
+    token, _ = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"{keyword} {token.key}"}
 
 
 def s3_client(endpoint: str | None):
@@ -163,11 +167,13 @@ def grant_roles() -> None:
     registry_roles.grant("lineage", lineage_roles.ROLES)
 
 
-def user_with_roles(username: str, *roles: str, password: str | None = None) -> User:
-    """A user in the named role groups (granted again first if a flush emptied them)."""
+def user_with_roles(username: str, *roles: str, password: str | None = None, token_only: bool = False) -> User:
+    """A user in the named role groups (granted again first if a flush emptied them).
+    `token_only`: no password, so no password hash (a quarter of a second) to compute."""
     if Group.objects.filter(name__in=roles).count() < len(roles):
         grant_roles()
-    user = User.objects.create_user(username, f"{username}@example.com", password or f"{username}-password-1")
+    password = None if token_only else password or f"{username}-password-1"
+    user = User.objects.create_user(username, f"{username}@example.com", password)
     user.groups.add(*Group.objects.filter(name__in=roles))
     return user
 

@@ -3,6 +3,7 @@ and not when the worker is killed mid-upload (the next process to start sweeps i
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
@@ -134,6 +137,20 @@ class _CutOff(io.RawIOBase):
         return count
 
 
+@contextlib.contextmanager
+def _test_connection_kept():
+    """As Django's test client does: the handler's request signals would close the test's
+    database connection, which is inside the test's transaction."""
+    signals = (request_started, request_finished)
+    for signal_ in signals:
+        signal_.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal_ in signals:
+            signal_.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("fails", [False, True], ids=["body-ends-early", "connection-reset"])
 def test_an_upload_cut_off_by_the_client_leaves_no_file_in_the_temp_folder(alice, fails):
     token = Token.objects.create(user=alice)
@@ -146,8 +163,9 @@ def test_an_upload_cut_off_by_the_client_leaves_no_file_in_the_temp_folder(alice
     environ = {**request.environ, "wsgi.input": io.BufferedReader(_CutOff(body[: 2 * MiB], fails=fails))}
 
     statuses = []
-    response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
-    response.close()  # as the WSGI server does, whatever the answer (nobody is left to read it)
+    with _test_connection_kept():
+        response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
+        response.close()  # as the WSGI server does, whatever the answer (nobody is left to read it)
 
     assert temporary_files() == []
     assert statuses[0].startswith("400"), statuses

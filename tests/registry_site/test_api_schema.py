@@ -28,7 +28,7 @@ LISTINGS = [
 
 # Autocommit as in production: a request through the WSGI handler closes its database
 # connection at the end, which would break a test-wide transaction.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

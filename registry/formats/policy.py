@@ -124,6 +124,8 @@ def _listed() -> dict[tuple[str, str], frozenset[str]]:
 
 def _resolve(module: str, qualname: str) -> Any | None:
     """Import a listed module and walk the dotted qualname (protocol 4 nested classes)."""
+    if module.startswith("numpy.core."):  # NumPy 2 keeps the 1.x spelling as a warning shim
+        module = "numpy._core." + module.removeprefix("numpy.core.")
     try:
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):

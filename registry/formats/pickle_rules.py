@@ -9,7 +9,6 @@ layout of NumPy dtypes.
 from __future__ import annotations
 
 import _compat_pickle
-import copyreg
 import inspect
 import pickle
 from collections.abc import Callable, Iterator
@@ -112,14 +111,10 @@ def _rebuilt(dtype: np.dtype) -> np.dtype:
     return np.dtype(dtype.str)
 
 
+@cache
 def argument_checks() -> dict[int, Callable[[tuple], None]]:
     """Checks of the arguments of callables that take types or buffers, by the id of
     the callable (so every spelling of a NumPy reconstructor gets the same check)."""
-    return _argument_checks()
-
-
-@cache
-def _argument_checks() -> dict[int, Callable[[tuple], None]]:
     import numpy.ma
 
     checks = {
@@ -128,16 +123,14 @@ def _argument_checks() -> dict[int, Callable[[tuple], None]]:
         ("numpy.ma.core", "_mareconstruct"): _subtype_of(numpy.ma.MaskedArray, np.ndarray),
         ("numpy._core.numeric", "_frombuffer"): _buffer_arguments,
         ("copyreg", "_reconstructor"): _reconstructor_arguments,
-        ("sklearn.neighbors._kd_tree", "newObj"): _class_of_module("sklearn.neighbors._kd_tree"),
-        ("sklearn.neighbors._ball_tree", "newObj"): _class_of_module("sklearn.neighbors._ball_tree"),
-        ("sklearn.metrics._dist_metrics", "newObj"): _class_of_module("sklearn.metrics._dist_metrics"),
     }
+    for module in ("sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree", "sklearn.metrics._dist_metrics"):
+        checks[(module, "newObj")] = _class_of_module(module)
     resolved = {}
     for (module, name), check in checks.items():
         found = allowed(module, name)
         if found is not None:
             resolved[id(found.obj)] = check
-    resolved[id(copyreg._reconstructor)] = _reconstructor_arguments
     return resolved
 
 

@@ -219,7 +219,8 @@ class RestrictedUnpickler(NumpyUnpickler):
         self.sklearn_version: str | None = None
         self._made: dict[int, Any] = {}  # what this pickle created: may be given state once
         self._built: set[int] = set()
-        self._used: set[int] = set()  # ids of dtypes some value already depends on
+        self._unbuilt_dtypes: set[int] = set()  # made, not yet given their state
+        self._used: set[int] = set()  # ids of those some value already depends on
 
     def nested(self) -> RestrictedUnpickler:
         """An unpickler for the pickle joblib nests in an object array: same rules,
@@ -299,6 +300,8 @@ class RestrictedUnpickler(NumpyUnpickler):
 
     def _made_here(self, obj: Any) -> None:
         self._made[id(obj)] = obj
+        if isinstance(obj, np.dtype):
+            self._unbuilt_dtypes.add(id(obj))
 
     def _check_build(self, inst: Any, state: Any) -> None:
         if is_stub(type(inst)):
@@ -314,6 +317,7 @@ class RestrictedUnpickler(NumpyUnpickler):
             check_state_key(inst, key)
         if isinstance(inst, np.dtype):
             self._check_dtype_state(inst, state)
+            self._unbuilt_dtypes.discard(id(inst))
         self._note_used(state)
 
     def _check_dtype_state(self, dtype: np.dtype, state: Any) -> None:
@@ -325,6 +329,10 @@ class RestrictedUnpickler(NumpyUnpickler):
             raise RefusedContent("the pickle builds a NumPy dtype whose layout NumPy would not build")
 
     def _note_used(self, value: Any) -> None:
+        # Only a dtype still waiting for its state can be changed under a value that uses
+        # it: with none waiting (nearly always), large states are not walked at all.
+        if not self._unbuilt_dtypes:
+            return
         pending = [value]
         seen: set[int] = set()
         while pending:
@@ -332,7 +340,7 @@ class RestrictedUnpickler(NumpyUnpickler):
             if id(item) in seen:
                 continue
             seen.add(id(item))
-            if isinstance(item, np.dtype):
+            if isinstance(item, np.dtype) and id(item) in self._unbuilt_dtypes:
                 self._used.add(id(item))
             elif isinstance(item, (tuple, list)):
                 pending.extend(item)

@@ -82,11 +82,6 @@ def allowed(module: str, qualname: str) -> Allowed | None:
     return None if obj is None else Allowed(obj, uses)
 
 
-def resolve_allowed(module: str, qualname: str) -> Any | None:
-    found = allowed(module, qualname)
-    return None if found is None else found.obj
-
-
 def is_allowed_type_name(dotted: str) -> bool:
     """Whether a dotted type name such as `sklearn.tree._tree.Tree` is on the list.
 

@@ -23,14 +23,10 @@ class JSONTextField(serializers.Field):
         super().__init__(required=False, allow_null=True, **kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                data = inputs.parse_json(data)
-            except RegistryError as exc:  # reported as this field's error, like the others
-                raise serializers.ValidationError(exc.message) from None
-        if not isinstance(data, self.kind):
-            raise serializers.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
-        return data
+        try:
+            return inputs.json_of_kind(data, self.kind)
+        except RegistryError as exc:  # reported as this field's error, like the others
+            raise serializers.ValidationError(exc.message) from None
 
 
 def _username(user) -> str | None:

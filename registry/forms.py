@@ -34,12 +34,9 @@ class JSONTextField(forms.CharField):
         if not text:
             return None
         try:
-            parsed = inputs.parse_json(text)
+            return inputs.json_of_kind(text, self.kind)
         except RegistryError as exc:
             raise forms.ValidationError(exc.message) from None
-        if not isinstance(parsed, self.kind):
-            raise forms.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'list'}")
-        return parsed
 
 
 class UploadForm(forms.Form):

@@ -91,6 +91,15 @@ def parse_json(raw: bytes | str, *, field: str = "") -> Any:
     return value
 
 
+def json_of_kind(value: Any, kind: type) -> Any:
+    """`value` (JSON text, or already parsed) as a JSON object (`kind` dict) or list, for
+    the form fields that carry JSON text; InvalidParameter saying what is wrong."""
+    parsed = parse_json(value) if isinstance(value, str) else value
+    if not isinstance(parsed, kind):
+        raise InvalidParameter(f"must be a JSON {'object' if kind is dict else 'list'}")
+    return parsed
+
+
 def _check_depth(value: Any, field: str) -> None:
     level = [value] if isinstance(value, _CONTAINERS) else []
     for _ in range(MAX_JSON_DEPTH):

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from registry_site import inputs
-from registry_site.errors import InvalidParameter
+from registry_site.errors import InvalidParameter, MalformedRequest
 
-from .errors import MalformedRequest, UnsupportedMediaType
+from .errors import UnsupportedMediaType
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from registry_site.errors import MalformedRequest, RegistryError
-
-__all__ = ["MalformedRequest", "UnsupportedMediaType"]
+from registry_site.errors import RegistryError
 
 
 class UnsupportedMediaType(RegistryError):

@@ -166,7 +166,7 @@ OPENLINEAGE_URL = os.environ.get("OPENLINEAGE_URL", "")
 OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
 # Stored lineage events are folded into the graph (and forwarded) by a background task
 # that starts this long after an event: the events of that moment share one run.
-LINEAGE_BATCH_WAIT_MS = envint("LINEAGE_BATCH_WAIT_MS", 500)
+LINEAGE_BATCH_WAIT_MS = envint("LINEAGE_BATCH_WAIT_MS", 1000)
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
 LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
 

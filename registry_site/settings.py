@@ -234,9 +234,9 @@ if os.environ.get("SECURE_PROXY_SSL_HEADER"):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registry.auth.TokenAuthentication",
-        "registry.auth.BearerTokenAuthentication",
-        "registry.auth.BasicAuthentication",
+        "registry_site.access.TokenAuthentication",
+        "registry_site.access.BearerTokenAuthentication",
+        "registry_site.access.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.auth.CanRead"],

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from registry import credentials
+from registry_site import access
 
 from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config, upload, user_with_roles
 
@@ -74,8 +74,8 @@ def anonymous():
 @pytest.fixture(autouse=True)
 def forgotten_credentials():
     """Each test's database is rolled back, not deleted row by row, so no signal tells the
-    credential cache (registry.credentials) that its users are gone: start each test empty."""
-    credentials.forget()
+    credential cache (registry_site.access) that its users are gone: start each test empty."""
+    access.forget()
 
 
 @pytest.fixture(autouse=True)

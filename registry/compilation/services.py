@@ -25,8 +25,8 @@ from registry_site import background
 from registry_site.errors import RegistryError
 
 from . import check, converter, tasks
+from .form import OnnxForm
 from .layout import NotConvertible, as_model_input, example_rows, layout_for, unguarded_encoder, validation_rows
-from .runtime import OnnxModel
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _compiled(version: ModelVersion) -> dict[str, Any]:
     if problem:
         raise NotConvertible(problem)
     content, produced_by = converter.convert(estimator, layout)
-    onnx = OnnxModel(content, estimator)
+    onnx = OnnxForm(content, estimator)
     data, source = _validation_data(layout, estimator, version.input_example)
     verdict = check.compare(estimator, onnx, data)
     fields = {

@@ -120,6 +120,7 @@ class Alias(models.Model):
 
 
 class AuditAction(models.TextChoices):
+    VERSION_CREATE = "version_create", "Version registered"
     STAGE = "stage", "Stage change"
     ALIAS_SET = "alias_set", "Alias set"
     ALIAS_DELETE = "alias_delete", "Alias removed"

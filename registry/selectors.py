@@ -7,6 +7,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from registry.models import (
     Alias,
+    AuditAction,
     AuditEntry,
     Experiment,
     LoggedModel,
@@ -178,7 +179,10 @@ def home_summary() -> dict:
         "recent_versions": list(
             ModelVersion.objects.select_related("model", "created_by").order_by("-created_at", "-id")[:8]
         ),
-        "recent_changes": list(AuditEntry.objects.order_by("-created_at", "-id")[:8]),
+        # Uploads have their own list beside this one.
+        "recent_changes": list(
+            AuditEntry.objects.exclude(action=AuditAction.VERSION_CREATE).order_by("-created_at", "-id")[:8]
+        ),
     }
 
 

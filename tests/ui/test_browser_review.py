@@ -3,9 +3,9 @@
 import pytest
 
 from registry import artifacts, services
-from registry.models import AuditEntry, ModelVersion
+from registry.models import ModelVersion
 
-from kit import user_with_roles
+from kit import changes, user_with_roles
 
 # A live server needs real commits; `reviewer` grants the roles again if a flush emptied them.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -106,4 +106,4 @@ def test_a_promoter_promotes_with_a_comment_and_finds_it_in_the_audit_log(page, 
     first = page.locator("table.audit tbody tr").first
     assert "higher accuracy on the holdout" in first.inner_text()
     assert "rita" in first.inner_text()
-    assert AuditEntry.objects.get().comment == "higher accuracy on the holdout"
+    assert changes().get().comment == "higher accuracy on the holdout"

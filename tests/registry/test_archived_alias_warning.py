@@ -26,7 +26,7 @@ def test_an_alias_on_an_archived_version_is_flagged_on_the_model_page(client, bo
 
     content = client.get("/models/iris/").content.decode()
 
-    assert f'@champion → v1 <strong>{FLAG}</strong>' in content
+    assert f"@champion → v1 <strong>{FLAG}</strong>" in content
     assert "@challenger → v2</span>" in content
     assert content.count(FLAG) == 2  # in the model's aliases and on v1's row
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from django.utils.html import escape
 
 from registry.models import ModelVersion
 
-WIDTH, HEIGHT, PAD = 360, 160, 34
+# The drawing's own units: the SVG scales to its container's width (viewBox, width 100%).
+WIDTH, HEIGHT = 480, 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 18, 44  # room for the tick labels and the axis titles
+AXIS, GRID, INK, LINE = "#8a94a6", "#e5e8ee", "#5d6675", "#2457c5"
 
 
 def side_by_side(versions: list[ModelVersion], field: str, only_differences: bool) -> list[dict]:
@@ -48,32 +53,102 @@ def metric_charts(versions: list[ModelVersion]) -> list[dict]:
     return [{"name": name, "svg": _line_chart(name, versions)} for name in names]
 
 
+def _ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """About `count` round values (steps of 1, 2, 2.5 or 5 times a power of ten) that
+    span low..high, so the axis reads 0.90, 0.95, 1.00 and not 0.9137, 0.9412..."""
+    if high == low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [round(n * step, 12) for n in range(first, last + 1)]
+
+
+def _labels(ticks: list[float]) -> list[str]:
+    """The ticks with as many decimals each as the finest needs: 0.90, 0.92, not 0.9, 0.92."""
+    plain = [f"{tick:g}" for tick in ticks]
+    if any("e" in text for text in plain):  # very large or small: the short form as it is
+        return plain
+    places = max(len(text.partition(".")[2]) for text in plain)
+    return [f"{tick:.{places}f}" for tick in ticks]
+
+
 def _y(value: float, low: float, high: float) -> float:
     if high == low:  # all equal: a level line through the middle, not along the axis
-        return HEIGHT / 2
-    return HEIGHT - PAD - (value - low) / (high - low) * (HEIGHT - 2 * PAD)
+        return TOP + (HEIGHT - TOP - BOTTOM) / 2
+    return HEIGHT - BOTTOM - (value - low) / (high - low) * (HEIGHT - TOP - BOTTOM)
 
 
 def _line_chart(name: str, versions: list[ModelVersion]) -> str:
-    points = [(v.version, v.metrics[name]) for v in versions if isinstance(v.metrics.get(name), int | float)]
+    # Oldest to newest from left to right, as on any time axis.
+    points = sorted((v.version, v.metrics[name]) for v in versions if _is_number(v.metrics.get(name)))
     if not points:
         return ""
-    low, high = min(p[1] for p in points), max(p[1] for p in points)
-    step = (WIDTH - 2 * PAD) / max(len(points) - 1, 1)
-    coords = [(PAD + i * step, _y(value, low, high)) for i, (_, value) in enumerate(points)]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-label="{escape(name)} by version" class="metric-chart">',
-        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#c5cbd5"/>',
-    ]
+    ticks = _ticks(min(p[1] for p in points), max(p[1] for p in points))
+    low, high = ticks[0], ticks[-1]
+    step = (WIDTH - LEFT - RIGHT) / max(len(points) - 1, 1)
+    offset = 0 if len(points) > 1 else (WIDTH - LEFT - RIGHT) / 2  # one point: in the middle
+    coords = [(LEFT + offset + i * step, _y(value, low, high)) for i, (_, value) in enumerate(points)]
+    return "".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+            f'role="img" aria-label="{escape(name)} by version" class="metric-chart">',
+            *_y_axis(name, ticks, low, high),
+            *_x_axis(points, coords),
+            *_series(points, coords),
+            "</svg>",
+        ]
+    )
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _y_axis(name: str, ticks: list[float], low: float, high: float) -> list[str]:
+    parts = [f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="{AXIS}"/>']
+    for tick, label in zip(ticks, _labels(ticks), strict=True):
+        y = _y(tick, low, high)
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
+        parts.append(f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" stroke="{AXIS}"/>')
+        parts.append(
+            f'<text x="{LEFT - 7}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{INK}" '
+            f'class="tick y">{label}</text>'
+        )
+    middle = TOP + (HEIGHT - TOP - BOTTOM) / 2
+    parts.append(
+        f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
+        f'font-size="12" fill="{INK}" class="axis-title y">{escape(name)}</text>'
+    )
+    return parts
+
+
+def _x_axis(points: list[tuple[int, float]], coords: list[tuple[float, float]]) -> list[str]:
+    base = HEIGHT - BOTTOM
+    parts = [f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="{AXIS}"/>']
+    for (x, _), (version, _) in zip(coords, points, strict=True):
+        parts.append(f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}" stroke="{AXIS}"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{base + 17}" text-anchor="middle" font-size="11" fill="{INK}" '
+            f'class="tick x">v{version}</text>'
+        )
+    center = LEFT + (WIDTH - LEFT - RIGHT) / 2
+    parts.append(
+        f'<text x="{center:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="{INK}" '
+        f'class="axis-title x">version</text>'
+    )
+    return parts
+
+
+def _series(points: list[tuple[int, float]], coords: list[tuple[float, float]]) -> list[str]:
+    parts = []
     if len(coords) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="#2457c5" stroke-width="2"/>')
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{LINE}" stroke-width="2"/>')
     for (x, y), (version, value) in zip(coords, points, strict=True):
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#2457c5"><title>v{version}: {value:g}</title></circle>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{LINE}"><title>v{version}: {value:g}</title></circle>'
         )
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 16}" text-anchor="middle" font-size="11">v{version}</text>')
         parts.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11">{value:.4g}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return parts

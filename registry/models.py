@@ -91,6 +91,8 @@ class ModelVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Newest first, as MLflow's UI lists them: the pages, the API's listings, compare
+        # and the admin all take their order from here.
         ordering = ["model_id", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["model", "version"], name="unique_version_per_model"),

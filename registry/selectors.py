@@ -90,7 +90,7 @@ def with_summaries(models: list[RegisteredModel]) -> list[RegisteredModel]:
 
 
 def _versions(condition: Q) -> list[ModelVersion]:
-    return list(ModelVersion.objects.filter(condition).select_related("created_by").order_by("model_id", "-version"))
+    return list(ModelVersion.objects.filter(condition).select_related("created_by"))
 
 
 def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVersion]:
@@ -99,7 +99,7 @@ def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVe
     )
     if stage:
         versions = versions.filter(stage=stage)
-    return versions.order_by("-version")
+    return versions
 
 
 def latest_version(model: RegisteredModel) -> ModelVersion | None:
@@ -204,7 +204,7 @@ def stage_history(version: ModelVersion) -> QuerySet[AuditEntry]:
 
 
 def versions_by_number(model: RegisteredModel, numbers: list[int]) -> list[ModelVersion]:
-    return list(model.versions.filter(version__in=numbers).select_related("created_by").order_by("version"))
+    return list(model.versions.filter(version__in=numbers).select_related("created_by"))
 
 
 # --- for the MLflow-compatible API: registry searches and tracking ---------------------

@@ -178,7 +178,7 @@ def test_the_stage_history_on_a_version_page_comes_from_the_audit_log(client, ca
 def test_comparing_versions_shows_metrics_side_by_side_with_a_chart(client, bob, registry):
     content = logged_in(client, bob).get("/models/iris/compare/?v=1&v=3").content.decode()
 
-    assert '<tr class="diff"><th>accuracy</th><td class="mono">0.91</td><td class="mono">0.97</td></tr>' in content
+    assert '<tr class="diff"><th>accuracy</th><td class="mono">0.97</td><td class="mono">0.91</td></tr>' in content
     assert "<th>f1</th>" in content
     assert content.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2  # accuracy and f1
     assert "<title>v3: 0.97</title>" in content

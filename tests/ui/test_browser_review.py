@@ -71,7 +71,7 @@ def test_a_reviewer_compares_two_versions(page, live_server, reviewer, registere
 
     assert "/compare/" in page.url
     row = page.locator("table.compare tr.diff", has_text="accuracy")
-    assert row.locator("td").all_inner_texts() == ["0.93", "0.96"]
+    assert row.locator("td").all_inner_texts() == ["0.96", "0.93"]  # newest first
     assert page.locator("svg.metric-chart circle").count() == 2
 
 

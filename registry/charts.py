@@ -107,38 +107,37 @@ def _is_number(value) -> bool:
 
 
 def _y_axis(name: str, ticks: list[float], low: float, high: float) -> list[str]:
-    parts = [f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="{AXIS}"/>']
+    parts = [_line(LEFT, TOP, LEFT, HEIGHT - BOTTOM)]
     for tick, label in zip(ticks, _labels(ticks), strict=True):
         y = _y(tick, low, high)
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" stroke="{AXIS}"/>')
-        parts.append(
-            f'<text x="{LEFT - 7}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{INK}" '
-            f'class="tick y">{label}</text>'
-        )
+        parts += [
+            _line(LEFT, y, WIDTH - RIGHT, y, GRID),
+            _line(LEFT - 4, y, LEFT, y),
+            _text(LEFT - 7, y + 4, label, "tick y", anchor="end"),
+        ]
     middle = TOP + (HEIGHT - TOP - BOTTOM) / 2
-    parts.append(
-        f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
-        f'font-size="12" fill="{INK}" class="axis-title y">{escape(name)}</text>'
-    )
+    parts.append(_text(14, middle, name, "axis-title y", size=12, extra=f'transform="rotate(-90 14 {middle:.1f})"'))
     return parts
 
 
 def _x_axis(points: list[tuple[int, float]], coords: list[tuple[float, float]]) -> list[str]:
     base = HEIGHT - BOTTOM
-    parts = [f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="{AXIS}"/>']
+    parts = [_line(LEFT, base, WIDTH - RIGHT, base)]
     for (x, _), (version, _) in zip(coords, points, strict=True):
-        parts.append(f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}" stroke="{AXIS}"/>')
-        parts.append(
-            f'<text x="{x:.1f}" y="{base + 17}" text-anchor="middle" font-size="11" fill="{INK}" '
-            f'class="tick x">v{version}</text>'
-        )
-    center = LEFT + (WIDTH - LEFT - RIGHT) / 2
-    parts.append(
-        f'<text x="{center:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="12" fill="{INK}" '
-        f'class="axis-title x">version</text>'
-    )
+        parts += [_line(x, base, x, base + 4), _text(x, base + 17, f"v{version}", "tick x")]
+    parts.append(_text(LEFT + (WIDTH - LEFT - RIGHT) / 2, HEIGHT - 6, "version", "axis-title x", size=12))
     return parts
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, stroke: str = AXIS) -> str:
+    return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}"/>'
+
+
+def _text(x: float, y: float, text: str, css: str, *, anchor: str = "middle", size: int = 11, extra: str = "") -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{INK}" '
+        f'class="{css}" {extra}>{escape(text)}</text>'
+    )
 
 
 def _series(points: list[tuple[int, float]], coords: list[tuple[float, float]]) -> list[str]:

@@ -13,12 +13,11 @@ from kit import joblib_bytes, user_with_roles
 
 # A live server needs real commits; `newcomer` grants the roles again if a flush emptied them.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-PASSWORD = "newcomer-password-1"
 
 
 @pytest.fixture
 def newcomer(db):
-    return user_with_roles("nina", "viewers", "promoters", password=PASSWORD)
+    return user_with_roles("nina", "viewers", "promoters")
 
 
 @pytest.fixture
@@ -34,15 +33,8 @@ def two_versions(iris_model, tmp_path):
     ModelVersion.objects.filter(version=1).update(stage="Production")
 
 
-def log_in(page, live_server, next_path="/models/"):
-    page.goto(f"{live_server.url}{next_path}")
-    page.fill("#id_username", "nina")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-
-
-def test_a_new_user_makes_a_token_from_the_user_menu_and_reads_the_api_with_it(page, live_server, newcomer):
-    log_in(page, live_server)
+def test_a_new_user_makes_a_token_from_the_user_menu_and_reads_the_api_with_it(page, live_server, log_in, newcomer):
+    log_in(newcomer)
     page.click(".account >> text=API token")
     assert page.locator("#token-state").inner_text() == "You have no API token yet."
     page.click("button:has-text('Create token')")
@@ -54,8 +46,10 @@ def test_a_new_user_makes_a_token_from_the_user_menu_and_reads_the_api_with_it(p
         assert json.load(response)["count"] == 0
 
 
-def test_the_version_pages_controls_are_in_view_and_skip_the_current_stage(page, live_server, newcomer, two_versions):
-    log_in(page, live_server, "/models/iris/versions/1/")
+def test_the_version_pages_controls_are_in_view_and_skip_the_current_stage(
+    page, live_server, log_in, newcomer, two_versions
+):
+    log_in(newcomer, "/models/iris/versions/1/")
 
     controls = page.locator("#promote").bounding_box()
     assert controls["y"] + controls["height"] <= page.viewport_size["height"]
@@ -64,9 +58,9 @@ def test_the_version_pages_controls_are_in_view_and_skip_the_current_stage(page,
 
 
 @pytest.mark.parametrize("width", [1280, 480])
-def test_a_compare_chart_fills_its_card_at_any_window_width(page, live_server, newcomer, two_versions, width):
+def test_a_compare_chart_fills_its_card_at_any_window_width(page, live_server, log_in, newcomer, two_versions, width):
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, live_server, "/models/iris/compare/?v=1&v=2")
+    log_in(newcomer, "/models/iris/compare/?v=1&v=2")
 
     chart = page.locator("svg.metric-chart").bounding_box()
     card = page.locator("figure.card").bounding_box()
@@ -75,8 +69,8 @@ def test_a_compare_chart_fills_its_card_at_any_window_width(page, live_server, n
     assert page.locator("svg.metric-chart text.tick.x").all_text_contents() == ["v1", "v2"]
 
 
-def test_a_wrong_address_shows_the_sites_not_found_page(page, live_server, newcomer):
-    log_in(page, live_server)
+def test_a_wrong_address_shows_the_sites_not_found_page(page, live_server, log_in, newcomer):
+    log_in(newcomer)
 
     response = page.goto(f"{live_server.url}/no/such/page")
 

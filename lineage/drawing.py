@@ -3,10 +3,11 @@ node's shape, label and link. The SVG itself is the template `lineage/_graph.svg
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from lineage import backlog
 from lineage.graph import Graph, lineage_graph, node_id
@@ -93,7 +94,10 @@ def node_href(node: Dataset | Job) -> str:
     if isinstance(node, Job):
         return f"{reverse('lineage:job')}?{query}"
     if node.is_model and node.name.isdigit():
-        return f"/models/{quote(node.namespace.name, safe='')}/versions/{node.name}/"
+        # The registry's page, by its URL name only. Another producer's MODEL dataset
+        # may bear a namespace no registry name can (a '/'): its lineage page then.
+        with contextlib.suppress(NoReverseMatch):
+            return reverse("registry:version", args=[node.namespace.name, int(node.name)])
     return f"{reverse('lineage:dataset')}?{query}"
 
 

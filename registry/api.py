@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -72,7 +73,7 @@ class VersionOut(serializers.Serializer):
             "size": version.artifact_size,
             "format": version.artifact_format,
             "serialization": version.serialization,
-            "download_url": f"/api/v1/models/{version.model.name}/versions/{version.version}/artifact",
+            "download_url": reverse("registry-api:artifact", args=[version.model.name, version.version]),
         }
 
     def get_onnx(self, version) -> dict:

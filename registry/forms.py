@@ -16,6 +16,13 @@ class StageForm(forms.Form):
         required=False, help_text="Move the versions now holding this stage to Archived."
     )
 
+    def __init__(self, *args, current: str | None = None, **kwargs):
+        """`current`: the version's stage, which is not a move and so not offered."""
+        super().__init__(*args, **kwargs)
+        if current is not None:
+            others = [choice for choice in Stage.choices if choice[0] != current]
+            self.fields["stage"].choices = [("", "Move to…"), *others]
+
 
 class AliasForm(forms.Form):
     alias = forms.CharField(max_length=256, help_text="e.g. champion")

@@ -91,6 +91,8 @@ class ModelVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Newest first, as MLflow's UI lists them: the pages, the API's listings, compare
+        # and the admin all take their order from here.
         ordering = ["model_id", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["model", "version"], name="unique_version_per_model"),
@@ -120,6 +122,7 @@ class Alias(models.Model):
 
 
 class AuditAction(models.TextChoices):
+    VERSION_CREATE = "version_create", "Version registered"
     STAGE = "stage", "Stage change"
     ALIAS_SET = "alias_set", "Alias set"
     ALIAS_DELETE = "alias_delete", "Alias removed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from django.urls import reverse
+
 from registry.models import ModelVersion
 
 SAMPLE_VALUES = {"string": "a", "boolean": True, "long": 0, "integer": 0, "int": 0}
@@ -26,8 +28,12 @@ def sample_body(version: ModelVersion) -> dict | None:
 
 
 def curl_command(base_url: str, version: ModelVersion, *, pinned: bool) -> str:
-    ref = f"/{version.version}" if pinned else ""
-    url = f"{base_url}/model/{version.model.name}{ref}/invocations"
+    # Serving's routes, by name: the registry links to serving but never imports it.
+    if pinned:
+        path = reverse("serving:invocations", args=[version.model.name, str(version.version)])
+    else:
+        path = reverse("serving:invocations-latest", args=[version.model.name])
+    url = f"{base_url}{path}"
     body = sample_body(version) or {"instances": [["..."]]}
     return (
         f'curl -X POST {shlex.quote(url)} \\\n  -H "Authorization: Bearer $TOKEN" '

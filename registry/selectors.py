@@ -7,6 +7,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from registry.models import (
     Alias,
+    AuditAction,
     AuditEntry,
     Experiment,
     LoggedModel,
@@ -89,7 +90,7 @@ def with_summaries(models: list[RegisteredModel]) -> list[RegisteredModel]:
 
 
 def _versions(condition: Q) -> list[ModelVersion]:
-    return list(ModelVersion.objects.filter(condition).select_related("created_by").order_by("model_id", "-version"))
+    return list(ModelVersion.objects.filter(condition).select_related("created_by"))
 
 
 def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVersion]:
@@ -98,7 +99,7 @@ def version_list(model: RegisteredModel, *, stage: str = "") -> QuerySet[ModelVe
     )
     if stage:
         versions = versions.filter(stage=stage)
-    return versions.order_by("-version")
+    return versions
 
 
 def latest_version(model: RegisteredModel) -> ModelVersion | None:
@@ -178,7 +179,10 @@ def home_summary() -> dict:
         "recent_versions": list(
             ModelVersion.objects.select_related("model", "created_by").order_by("-created_at", "-id")[:8]
         ),
-        "recent_changes": list(AuditEntry.objects.order_by("-created_at", "-id")[:8]),
+        # Uploads have their own list beside this one.
+        "recent_changes": list(
+            AuditEntry.objects.exclude(action=AuditAction.VERSION_CREATE).order_by("-created_at", "-id")[:8]
+        ),
     }
 
 
@@ -200,7 +204,7 @@ def stage_history(version: ModelVersion) -> QuerySet[AuditEntry]:
 
 
 def versions_by_number(model: RegisteredModel, numbers: list[int]) -> list[ModelVersion]:
-    return list(model.versions.filter(version__in=numbers).select_related("created_by").order_by("version"))
+    return list(model.versions.filter(version__in=numbers).select_related("created_by"))
 
 
 # --- for the MLflow-compatible API: registry searches and tracking ---------------------

@@ -370,7 +370,17 @@ def _insert_version(*, actor, model_name: str, fields: dict) -> ModelVersion:
     model = _model_for_new_version(actor, model_name)
     number = model.last_version_number + 1
     RegisteredModel.objects.filter(pk=model.pk).update(last_version_number=number, updated_at=timezone.now())
-    return ModelVersion.objects.create(model=model, version=number, created_by=_user(actor), **fields)
+    version = ModelVersion.objects.create(model=model, version=number, created_by=_user(actor), **fields)
+    # In the version's transaction: no version without its upload entry, and no entry for a
+    # version that was never committed.
+    _audit(
+        actor=actor,
+        model_name=model.name,
+        version=number,
+        action=AuditAction.VERSION_CREATE,
+        after=f"sha256:{fields['artifact_sha256']}",
+    )
+    return version
 
 
 def _model_for_new_version(actor, model_name: str) -> RegisteredModel:

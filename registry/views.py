@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -85,13 +86,13 @@ def model_detail(request, name):
 @reader
 def version_detail(request, name, version):
     found = selectors.version_get(name, version)
-    base = request.build_absolute_uri("/").rstrip("/")
+    base = request.build_absolute_uri("/").rstrip("/")  # the site's root: serving's paths follow
     context = {
         "version": found,
         "model": found.model,
         "history": selectors.stage_history(found),
         "can_promote": request.user.has_perm(auth.PROMOTE),
-        "stage_form": StageForm(initial={"stage": found.stage}),
+        "stage_form": StageForm(current=found.stage),
         "alias_form": AliasForm(),
         "curl_pinned": samples.curl_command(base, found, pinned=True),
         "curl_latest": samples.curl_command(base, found, pinned=False),
@@ -112,7 +113,7 @@ def compare(request, name):
     context = {
         "model": model,
         "versions": versions,
-        "all_versions": list(model.versions.order_by("-version").values_list("version", flat=True)[:200]),
+        "all_versions": list(model.versions.values_list("version", flat=True)[:200]),
         "selected": numbers,
         "only_differences": only_differences,
         "params": charts.side_by_side(versions, "params", only_differences),
@@ -151,9 +152,9 @@ def audit(request):
 def change_stage(request, name, version):
     _require(request, auth.PROMOTE)
     found = selectors.version_get(name, version)
-    form = StageForm(request.POST)
+    form = StageForm(request.POST, current=found.stage)
     if not form.is_valid() or not form.cleaned_data["stage"]:
-        messages.error(request, "Choose a stage.")
+        messages.error(request, f"Choose a stage other than {found.stage}.")
         return redirect(_version_url(found))
     data = form.cleaned_data
     if "confirm" not in request.POST:
@@ -247,7 +248,7 @@ def _apply(request, version, change, success: str):
 
 
 def _version_url(version) -> str:
-    return f"/models/{version.model.name}/versions/{version.version}/"
+    return reverse("registry:version", args=[version.model.name, version.version])
 
 
 # --- upload --------------------------------------------------------------------------

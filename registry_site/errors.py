@@ -224,14 +224,26 @@ def handler400(request, exception=None):
 
 
 def handler404(request, exception=None):
-    """JSON 404 under the API prefixes (the MLflow client falls back only on that)."""
+    """JSON 404 under the API prefixes (the MLflow client falls back only on that); else
+    the site's page, saying what was not found only when a view said it in words."""
     from django.http import JsonResponse
-    from django.views.defaults import page_not_found
+    from django.shortcuts import render
 
     if wants_json(request):
         body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint at {request.path}"}
         return JsonResponse(body, status=404)
-    return page_not_found(request, exception)
+    return render(request, "404.html", {"message": _said(exception)}, status=404)
+
+
+def _said(exception) -> str:
+    """A view's own Http404 message. Not the resolver's: Django's page would name its
+    class (Resolver404) or show the patterns it tried."""
+    from django.urls import Resolver404
+
+    if exception is None or isinstance(exception, Resolver404):
+        return ""
+    said = exception.args[0] if exception.args else ""
+    return said if isinstance(said, str) else ""
 
 
 def handler500(request):

@@ -213,8 +213,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "login"  # URL names: no path is written twice
+LOGIN_REDIRECT_URL = "registry:home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

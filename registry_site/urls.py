@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lineage import urls as lineage_urls
+from registry_site import accounts
 from registry_site.login import AdminLoginForm, LoginForm, answers_429_when_refused
 
 admin.site.login_form = AdminLoginForm
@@ -19,12 +22,15 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/token/", accounts.api_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("registry.urls")),
     path("api/v1/", include((lineage_urls.api_urlpatterns, "lineage-api"))),
     path("lineage/", include("lineage.urls")),
     path("", include("registry.mlflow.urls")),
+    # Browsers ask for it whatever the page's <link rel="icon"> says.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("", include("registry.ui_urls")),
 ]
 

@@ -119,6 +119,11 @@ def registry_state() -> dict:
     }
 
 
+def changes():
+    """The audit log without its upload entries: what was done to versions once registered."""
+    return AuditEntry.objects.exclude(action="version_create")
+
+
 def last_audit(*fields: str) -> tuple:
     """These fields of the newest audit entry."""
     return AuditEntry.objects.order_by("id").values_list(*fields).last()

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from registry.models import Stage
+
 register = template.Library()
 
 
@@ -19,6 +21,20 @@ def markdown(text: str) -> str:
 @register.filter
 def stage_badge(stage: str) -> str:
     return format_html('<span class="badge {}">{}</span>', stage, stage)
+
+
+@register.simple_tag
+def alias_chip(name: str, stage: str, version: int | None = None) -> str:
+    """An alias as a chip ("@champion", or "@champion → v3" with `version`), flagged when
+    the version it points at is Archived: clients asking for the alias still get that one."""
+    text = f"@{name} → v{version}" if version else f"@{name}"
+    if stage != Stage.ARCHIVED:
+        return format_html('<span class="chip">{}</span>', text)
+    return format_html(
+        '<span class="chip stale" title="{}">{} <strong>⚠ Archived</strong></span>',
+        "This alias points at an Archived version, which clients using the alias still get.",
+        text,
+    )
 
 
 @register.filter

@@ -1,8 +1,8 @@
 from django.contrib.auth.models import Permission, User
 
-from registry.models import Alias, AuditEntry, ModelVersion
+from registry.models import Alias, ModelVersion
 
-from kit import upload
+from kit import changes, upload
 
 
 def _staff_promoter(carol):
@@ -43,7 +43,7 @@ def test_a_promoter_promotes_to_production_in_the_admin_with_an_audited_comment(
 
     assert response.status_code == 302
     assert dict(ModelVersion.objects.values_list("version", "stage")) == {1: "Archived", 2: "Production"}
-    entry = AuditEntry.objects.filter(version=2).get()
+    entry = changes().filter(version=2).get()
     assert (entry.actor_name, entry.from_value, entry.to_value, entry.comment) == (
         "carol",
         "None",
@@ -59,7 +59,7 @@ def test_the_set_alias_action_points_the_alias_at_the_selected_version(client, c
     _admin_action(client, "set_alias", list(ModelVersion.objects.all()), alias="champion", comment="best so far")
 
     assert Alias.objects.get().name == "champion"
-    assert AuditEntry.objects.get().to_value == "champion@1"
+    assert changes().get().to_value == "champion@1"
 
 
 def test_staff_without_the_promote_role_do_not_get_the_promotion_actions(client, as_alice, iris_joblib, db):
@@ -75,4 +75,4 @@ def test_staff_without_the_promote_role_do_not_get_the_promotion_actions(client,
     assert page.status_code == 200
     assert b"promote_to_production" not in page.content
     assert ModelVersion.objects.get().stage == "None"
-    assert not AuditEntry.objects.exists()
+    assert not changes().exists()

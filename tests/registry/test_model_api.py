@@ -1,9 +1,9 @@
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from registry.models import AuditEntry, RegisteredModel
+from registry.models import RegisteredModel
 
-from kit import upload
+from kit import changes, upload
 
 
 def _promote(client, name, version, stage):
@@ -74,7 +74,7 @@ def test_deleting_a_model_needs_the_promoter_role_and_is_audited(as_alice, as_ca
 
     assert response.status_code == 204
     assert not RegisteredModel.objects.exists()
-    entry = AuditEntry.objects.get()
+    entry = changes().get()
     assert (entry.action, entry.model_name, entry.comment, entry.actor_name) == (
         "model_delete",
         "iris",

@@ -2,9 +2,9 @@
 through the native API, even for a user who may otherwise delete; the native API has no
 rename. The MLflow endpoints and the admin have their own files."""
 
-from registry.models import AuditEntry, RegisteredModel
+from registry.models import RegisteredModel
 
-from kit import client_for, last_audit, registry_state, upload
+from kit import changes, client_for, last_audit, registry_state, upload
 
 
 def test_an_uploader_cannot_delete_a_pinned_model(as_alice, pinned_iris):
@@ -47,7 +47,7 @@ def test_a_user_who_may_delete_still_deletes_a_model_that_nothing_pins(dora, as_
 
     assert response.status_code == 204
     assert not RegisteredModel.objects.exists()
-    assert AuditEntry.objects.get().actor_name == "dora"
+    assert changes().get().actor_name == "dora"
 
 
 def test_a_promoter_deletes_a_pinned_model_and_it_is_audited(as_carol, pinned_iris):

@@ -49,3 +49,17 @@ def page(browser, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """log_in(user, next_path): through the login page, with the password kit.user_with_roles
+    gives by default, landing on `next_path`."""
+
+    def log_in(user, next_path="/models/"):
+        page.goto(f"{live_server.url}{next_path}")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", f"{user.username}-password-1")
+        page.click("button[type=submit]")
+
+    return log_in

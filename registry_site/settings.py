@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "registry",
     "lineage",
     "serving",
+    "mlflow_compat",
 ]
 
 MIDDLEWARE = [

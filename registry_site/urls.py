@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/v1/", include("registry.urls")),
     path("api/v1/", include((lineage_urls.api_urlpatterns, "lineage-api"))),
     path("lineage/", include("lineage.urls")),
-    path("", include("registry.mlflow.urls")),
+    path("", include("mlflow_compat.urls")),
     path("", include("registry.ui_urls")),
 ]
 

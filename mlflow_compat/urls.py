@@ -8,7 +8,9 @@ JSON 404 (`ENDPOINT_NOT_FOUND`), which the client needs for its fallbacks.
 from django.http import JsonResponse
 from django.urls import include, path
 
-from registry.mlflow import artifacts_proxy, views_registry, views_tracking
+from mlflow_compat import artifacts_proxy, views_registry, views_tracking
+
+app_name = "mlflow_compat"
 
 R, T = views_registry, views_tracking
 
@@ -74,7 +76,7 @@ urlpatterns = [
     path("api/2.0/mlflow/", include(rpc)),
     path("ajax-api/2.0/mlflow/", include(rpc)),
     path("api/2.0/mlflow-artifacts/artifacts", artifacts_proxy.listing),
-    path("api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts_proxy.artifact, name="mlflow-artifact"),
+    path("api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts_proxy.artifact, name="artifact"),
     path("ajax-api/2.0/mlflow-artifacts/artifacts", artifacts_proxy.listing),
     path("ajax-api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts_proxy.artifact),
     path("api/3.0/mlflow/server-info", server_info),

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.http import FileResponse
 
+from mlflow_compat import published, store
+from mlflow_compat.http import Call, by_method, endpoint
 from registry.auth import UPLOAD
-from registry.mlflow import published, store
-from registry.mlflow.http import Call, by_method, endpoint
 from registry.services import require
 from registry_site.errors import InvalidParameter
 

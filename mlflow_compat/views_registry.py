@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from registry import selectors, services, tracking
-from registry.mlflow import dialect, published, search
-from registry.mlflow.http import Call, by_method, endpoint
+from mlflow_compat import dialect, published, search, selectors
+from mlflow_compat.http import Call, by_method, endpoint
+from mlflow_compat.services import model_version_register
+from registry import selectors as registry_selectors
+from registry import services
 from registry.models import RegisteredModel
 
 MAX_MODELS_PAGE = 1000
@@ -19,7 +21,7 @@ def _model_body(model: RegisteredModel) -> dict:
 
 
 def _model(call: Call) -> RegisteredModel:
-    return selectors.model_get(call.required("name"))
+    return registry_selectors.model_get(call.required("name"))
 
 
 def _version(call: Call):
@@ -113,7 +115,7 @@ def registered_model_delete_tag(call: Call) -> dict:
 
 @endpoint("POST")
 def alias_set(call: Call) -> dict:
-    version = selectors.version_get(call.required("name"), call.required("version"))
+    version = registry_selectors.version_get(call.required("name"), call.required("version"))
     services.alias_set(actor=call.user, model=version.model, alias=call.required("alias"), version=version)
     return {}
 
@@ -127,7 +129,7 @@ def alias_delete(call: Call) -> dict:
 @endpoint("GET")
 def alias_get(call: Call) -> dict:
     model = _model(call)
-    alias = selectors.alias_get(model, call.required("alias"))
+    alias = registry_selectors.alias_get(model, call.required("alias"))
     return {"model_version": dialect.model_version(selectors.version_described(model.name, alias.version.version))}
 
 
@@ -139,7 +141,7 @@ alias = by_method(GET=alias_get, POST=alias_set, DELETE=alias_delete)
 
 @endpoint("POST")
 def version_create(call: Call) -> dict:
-    version = tracking.model_version_register(
+    version = model_version_register(
         actor=call.user,
         name=call.required("name"),
         source=call.required("source"),
@@ -198,7 +200,7 @@ def version_download_uri(call: Call) -> dict:
     """The version's own stored artifact, as a folder of the artifact proxy. Absolute,
     so it also works for a client whose tracking URI is another server."""
     version = _version(call)
-    path = reverse("mlflow-artifact", kwargs={"path": published.location(version)})
+    path = reverse("mlflow_compat:artifact", kwargs={"path": published.location(version)})
     return {"artifact_uri": call.request.build_absolute_uri(path)}
 
 

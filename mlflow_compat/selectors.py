@@ -67,6 +67,10 @@ def experiment_by_name(name: str) -> Experiment:
     return found
 
 
+def experiment_search(*, where: Q, order: list[str], offset: int, limit: int) -> list[Experiment]:
+    return list(Experiment.objects.filter(where).order_by(*order)[offset : offset + limit])
+
+
 def run_find(run_id: str) -> Run | None:
     return Run.objects.select_related("experiment").filter(pk=run_id).first()
 

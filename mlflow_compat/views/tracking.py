@@ -64,7 +64,7 @@ def experiment_search(call: Call) -> dict:
     limit = search.max_results(call.get("max_results"), default=1000, limit=50_000)
     offset = search.page_offset(call.get("page_token"))
     order = search.parse_order(call.list("order_by"), EXPERIMENTS, default=["id"])
-    rows = list(Experiment.objects.filter(found.where).order_by(*order)[offset : offset + limit + 1])
+    rows = selectors.experiment_search(where=found.where, order=order, offset=offset, limit=limit + 1)
     body = {"experiments": [dialect.experiment(row) for row in rows[:limit]]}
     if len(rows) > limit:
         body["next_page_token"] = search.page_token(offset + limit)

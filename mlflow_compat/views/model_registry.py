@@ -72,22 +72,15 @@ def registered_model_delete(call: Call) -> dict:
 @endpoint("GET")
 def registered_model_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.REGISTERED_MODELS)
-    limit = search.max_results(call.get("max_results"), default=100, limit=MAX_MODELS_PAGE)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=100, limit=MAX_MODELS_PAGE)
     order = search.parse_order(call.list("order_by"), search.REGISTERED_MODELS, default=["name", "id"])
     models = selectors.model_search(
-        where=found.where, annotations=found.annotations, order=order, offset=offset, limit=limit + 1
+        where=found.where, annotations=found.annotations, order=order, offset=page.offset, limit=page.fetch
     )
-    newest = selectors.newest_per_stage([model.pk for model in models[:limit]])
-    page = [dialect.registered_model(m, [v for v in newest if v.model_id == m.pk]) for m in models[:limit]]
-    return _page("registered_models", page, more=len(models) > limit, next_offset=offset + limit)
-
-
-def _page(key: str, items: list, *, more: bool, next_offset: int) -> dict:
-    body = {key: items}
-    if more:
-        body["next_page_token"] = search.page_token(next_offset)
-    return body
+    newest = selectors.newest_per_stage([model.pk for model in models[: page.limit]])
+    return page.body(
+        "registered_models", models, lambda m: dialect.registered_model(m, [v for v in newest if v.model_id == m.pk])
+    )
 
 
 @endpoint("POST", "GET", reads=("POST", "GET"))
@@ -185,14 +178,12 @@ def version_delete(call: Call) -> dict:
 @endpoint("GET")
 def version_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.MODEL_VERSIONS)
-    limit = search.max_results(call.get("max_results"), default=10_000, limit=MAX_VERSIONS_PAGE)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=10_000, limit=MAX_VERSIONS_PAGE)
     order = search.parse_order(call.list("order_by"), search.MODEL_VERSIONS, default=["model__name", "-version"])
     versions = selectors.version_search(
-        where=found.where, annotations=found.annotations, order=order, offset=offset, limit=limit + 1
+        where=found.where, annotations=found.annotations, order=order, offset=page.offset, limit=page.fetch
     )
-    page = [dialect.model_version(version) for version in versions[:limit]]
-    return _page("model_versions", page, more=len(versions) > limit, next_offset=offset + limit)
+    return page.body("model_versions", versions, dialect.model_version)
 
 
 @endpoint("GET")

@@ -61,14 +61,10 @@ def experiment_create(call: Call) -> dict:
 @endpoint("POST", reads=("POST",))
 def experiment_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), EXPERIMENTS)
-    limit = search.max_results(call.get("max_results"), default=1000, limit=50_000)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=1000, limit=50_000)
     order = search.parse_order(call.list("order_by"), EXPERIMENTS, default=["id"])
-    rows = selectors.experiment_search(where=found.where, order=order, offset=offset, limit=limit + 1)
-    body = {"experiments": [dialect.experiment(row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    rows = selectors.experiment_search(where=found.where, order=order, offset=page.offset, limit=page.fetch)
+    return page.body("experiments", rows, dialect.experiment)
 
 
 # --- runs ----------------------------------------------------------------------------
@@ -165,13 +161,9 @@ def log_outputs(call: Call) -> dict:
 
 @endpoint("GET")
 def metric_history(call: Call) -> dict:
-    limit = search.max_results(call.get("max_results"), default=MAX_HISTORY_PAGE, limit=MAX_HISTORY_PAGE)
-    offset = search.page_offset(call.get("page_token"))
-    points = selectors.metric_history(_run(call), call.required("metric_key"), offset=offset, limit=limit + 1)
-    body = {"metrics": [dialect.metric(point) for point in points[:limit]]}
-    if len(points) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    page = call.page(default=MAX_HISTORY_PAGE, limit=MAX_HISTORY_PAGE)
+    points = selectors.metric_history(_run(call), call.required("metric_key"), offset=page.offset, limit=page.fetch)
+    return page.body("metrics", points, dialect.metric)
 
 
 # --- logged models -------------------------------------------------------------------
@@ -232,8 +224,7 @@ def logged_model_log_params(call: Call, model_id: str) -> dict:
 @endpoint("POST", reads=("POST",))
 def logged_model_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.LOGGED_MODELS)
-    limit = search.max_results(call.get("max_results"), default=MAX_LOGGED_MODELS_PAGE, limit=1000)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=MAX_LOGGED_MODELS_PAGE, limit=1000)
     order = _logged_model_order(call.list("order_by"))
     experiment_ids = [
         inputs.whole_number(e, name="experiment_ids", minimum=0)
@@ -245,13 +236,10 @@ def logged_model_search(call: Call) -> dict:
         where=found.where,
         annotations=found.annotations,
         order=order,
-        offset=offset,
-        limit=limit + 1,
+        offset=page.offset,
+        limit=page.fetch,
     )
-    body = {"models": [dialect.logged_model(m, selectors.logged_model_metrics(m)) for m in models[:limit]]}
-    if len(models) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    return page.body("models", models, lambda m: dialect.logged_model(m, selectors.logged_model_metrics(m)))
 
 
 def _logged_model_order(clauses: list) -> list[str]:

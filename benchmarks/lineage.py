@@ -4,11 +4,13 @@
 
 1. Recreates the database named in --database-url, migrates it, makes an uploader token.
 2. Starts the registry under gunicorn (--workers, gthread with --threads and keep-alive,
-   as the README recommends) on 127.0.0.1 and POSTs --events OpenLineage events (START +
+   as the README recommends) on 127.0.0.1, with one background worker (`manage.py
+   db_worker`, which folds the events), and POSTs --events OpenLineage events (START +
    COMPLETE per run, one input and one output with a schema) from --clients producer
    processes, each opening a connection per --runs-per-connection runs, then waits until
    every event is folded into the graph: events/s from the first POST to the last event
-   folded, CPU per event (web workers, PostgreSQL, rest) and each worker's share; every
+   folded, CPU per event (web workers, the task worker, PostgreSQL, rest) and each web
+   worker's share; every
    20 s, the same for the last 20 s.
 3. Tops the graph up to --nodes datasets and jobs with the ORM (chains of --chain-length
    jobs, each also reading a lookup dataset shared by its chain).
@@ -100,20 +102,25 @@ def uploader_token() -> str:
     return Token.objects.create(user=user).key
 
 
-def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    """gunicorn and one task worker, as `dev.py run` and docker compose run them."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_CONN_MAX_AGE": "600"}
     command = [str(BIN / "gunicorn"), "registry_site.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "75"]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    tasks = subprocess.Popen(
+        [str(BIN / "python"), "manage.py", "db_worker", "--no-reload", "-v", "0"], cwd=ROOT, env=env
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
             requests.get(f"{base}/api/v1/namespaces", timeout=5)
-            return server, base
+            return server, tasks, base
         except requests.RequestException:
             time.sleep(0.1)
     server.terminate()
+    tasks.terminate()
     raise SystemExit("gunicorn did not come up")
 
 
@@ -177,30 +184,31 @@ def worker_cpu_seconds(server: subprocess.Popen) -> dict[int, float]:
     return seconds
 
 
-def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Namespace) -> float:
+def ingest(server: subprocess.Popen, tasks: subprocess.Popen, base: str, token: str, opts) -> float:
     """POST the events, then wait until the graph holds every one of them: events are
-    folded after their 201 (lineage.backlog), so the figure that counts is events per
-    second until the last one is folded, not until the last 201."""
+    folded after their 201 by the task worker (lineage.backlog), so the figure that counts
+    is events per second until the last one is folded, not until the last 201."""
     jobs = max(1, opts.events // (2 * opts.runs_per_job))
     runs = [
         (j // opts.chain_length, j % opts.chain_length, i // jobs) for i in range(opts.events // 2) for j in [i % jobs]
     ]
     shares = [(base, token, opts.runs_per_connection, runs[i :: opts.clients]) for i in range(opts.clients)]
-    per_worker, before = worker_cpu_seconds(server), read_counters(server)
+    per_worker, before = worker_cpu_seconds(server), read_counters(server, tasks)
     stop = threading.Event()
-    threading.Thread(target=report_windows, args=(server, opts.database_url, stop), daemon=True).start()
+    threading.Thread(target=report_windows, args=(server, tasks, opts.database_url, stop), daemon=True).start()
     with ProcessPoolExecutor(opts.clients) as pool:
         sent = sum(pool.map(post_share, shares))
     answered = time.perf_counter() - before.clock
     backlog = wait_until_folded(opts.database_url)
     stop.set()
-    elapsed, cpu, postgres, machine, stolen = read_counters(server).minus(before)
+    elapsed, cpu, task_cpu, postgres, machine, stolen = read_counters(server, tasks).minus(before)
     print(f"posted {sent} events in {answered:.1f} s ({sent / answered:.0f} events/s answered 201)")
     print(f"all {sent} folded into the graph {elapsed:.1f} s after the first post: {sent / elapsed:.0f} events/s")
     print(f"(still to fold when the last 201 came: {backlog} events)")
     check_folded(opts.database_url, sent)
     # On a shared machine events/s says little; CPU per event in the web tier travels better.
     print(f"web workers used {1000 * cpu / sent:.1f} ms CPU per event ({sent / cpu:.0f} events per CPU-second)")
+    print(f"the task worker (folding) used {1000 * task_cpu / sent:.1f} ms CPU per event")
     # A kept-alive connection stays with the worker that accepted it: a few long-lived
     # producers can leave a worker idle (README, "Performance").
     worker_shares = [after - per_worker.get(pid, 0.0) for pid, after in worker_cpu_seconds(server).items()]
@@ -208,7 +216,7 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
     print(
         f"the whole machine used {1000 * machine / sent:.1f} ms CPU per event ({os.cpu_count()} cores): "
         f"PostgreSQL {1000 * postgres / sent:.1f} ms, the client processes and the rest "
-        f"{1000 * (machine - cpu - postgres) / sent:.1f} ms"
+        f"{1000 * (machine - cpu - task_cpu - postgres) / sent:.1f} ms"
     )
     # A shared host may not run this machine when it is ready: compare runs with this in mind.
     print(f"the host ran other machines for {stolen:.1f} s of the {os.cpu_count()} x {elapsed:.0f} s of core time")
@@ -216,11 +224,12 @@ def ingest(server: subprocess.Popen, base: str, token: str, opts: argparse.Names
 
 
 class Counters(NamedTuple):
-    """Clock and CPU seconds so far: web workers, PostgreSQL, the whole machine, and the
-    core time the host gave to other machines."""
+    """Clock and CPU seconds so far: web workers, the task worker, PostgreSQL, the whole
+    machine, and the core time the host gave to other machines."""
 
     clock: float
     web: float
+    tasks: float
     postgres: float
     machine: float
     stolen: float
@@ -229,25 +238,30 @@ class Counters(NamedTuple):
         return Counters(*(now - then for now, then in zip(self, earlier, strict=True)))
 
 
-def read_counters(server: subprocess.Popen) -> Counters:
+def read_counters(server: subprocess.Popen, tasks: subprocess.Popen) -> Counters:
     return Counters(
-        time.perf_counter(), cpu_seconds(server), postgres_seconds(), machine_busy_seconds(), stolen_seconds()
+        time.perf_counter(),
+        cpu_seconds(server),
+        process_seconds(tasks.pid),
+        postgres_seconds(),
+        machine_busy_seconds(),
+        stolen_seconds(),
     )
 
 
-def report_windows(server: subprocess.Popen, url: str, stop: threading.Event, every: float = 20.0) -> None:
+def report_windows(server, tasks, url: str, stop: threading.Event, every: float = 20.0) -> None:
     """Every `every` seconds: events folded in that window and the CPU they cost, so a
     slowdown later in a run shows whether the work per event grew or the machine idled."""
     query = "SELECT (SELECT count(*) FROM lineage_lineageevent) - (SELECT count(*) FROM lineage_pendingfold)"
     with psycopg.connect(url, autocommit=True) as connection:
-        folded_before, before = connection.execute(query).fetchone()[0], read_counters(server)
+        folded_before, before = connection.execute(query).fetchone()[0], read_counters(server, tasks)
         while not stop.wait(every):
-            folded_now, now = connection.execute(query).fetchone()[0], read_counters(server)
+            folded_now, now = connection.execute(query).fetchone()[0], read_counters(server, tasks)
             folded, window = folded_now - folded_before, now.minus(before)
             per = 1000 / max(folded, 1)
             print(
                 f"  window: {folded_now:6d} folded, {folded / window.clock:4.0f} events/s; ms CPU per event: "
-                f"web {window.web * per:.1f}, PostgreSQL {window.postgres * per:.1f}, "
+                f"web {window.web * per:.1f}, tasks {window.tasks * per:.1f}, PostgreSQL {window.postgres * per:.1f}, "
                 f"machine {window.machine * per:.1f}; busy {window.machine / window.clock / os.cpu_count():.0%}, "
                 f"stolen {window.stolen:.1f} s",
                 flush=True,
@@ -350,16 +364,17 @@ def main() -> None:
     recreate_database(opts.database_url)
     setup_django(opts.database_url)
     token = uploader_token()
-    server, base = start_server(opts.database_url, opts.workers, opts.threads)
+    server, tasks, base = start_server(opts.database_url, opts.workers, opts.threads)
     try:
-        ingest(server, base, token, opts)
+        ingest(server, tasks, base, token, opts)
         middles = top_up(opts.nodes, opts.chain_length)
         analyze(opts.database_url)
         for depth in (5, 20):
             time_queries(base, token, middles, depth, opts.queries)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, tasks):
+            process.terminate()
+            process.wait(timeout=30)
     print("targets: >= 300 events/s with 2 workers; depth 20 p50 < 100 ms")
 
 

@@ -7,8 +7,8 @@ with --with-mlflow, `mlflow models serve` on the same models with the same worke
 Registers a 20-feature LogisticRegression and a 100-tree RandomForest (fit on a DataFrame
 with named columns, as MLflow users do; `--models` adds a gradient boosting classifier, a
 StandardScaler+LogisticRegression pipeline and a 100-tree RandomForestRegressor) in a
-throwaway registry (SQLite + folder), starts gunicorn with one worker per core, waits for
-each version's ONNX compilation, and drives it with wrk (Debian package `wrk`) from a
+throwaway registry (SQLite + folder), starts gunicorn with one worker per core and a task
+worker, waits for each version's ONNX compilation, and drives it with wrk (Debian package `wrk`) from a
 separate process at concurrency 1 and 8 with 1-row and 100-row `dataframe_split` bodies,
 through both runtimes side by side: ONNX Runtime (the default path, checked through the
 X-Model-Runtime header) and scikit-learn (`"params": {"runtime": "sklearn"}`).
@@ -301,6 +301,11 @@ def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tup
     token = make_token(env)
     port = free_port()
     server = start_registry(args, env, port, work)
+    # The ONNX compiles run in a task worker, as beside `dev.py run` and in docker compose.
+    worker = [str(BIN / "python"), "manage.py", "db_worker", "--no-reload"]
+    tasks = subprocess.Popen(
+        worker, stdout=(work / "worker.log").open("wb"), stderr=subprocess.STDOUT, env=env, cwd=ROOT
+    )
     try:
         for name, model in models.items():
             register(port, token, name, model)
@@ -318,7 +323,7 @@ def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tup
                         results[name, rows, c, runtime] = drive(url, payload, c, args.duration, work, token)
         return results, records
     finally:
-        stop([server])
+        stop([server, tasks])
 
 
 def measure_mlflow(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:

@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from lineage import backlog, graph, selectors, services, shapes, wire
 from lineage.auth import LineageAccess
-from registry.credentials import CachedCredentials
 from registry_site import inputs
+from registry_site.access import CachedCredentials
 
 # --- Marquez's shapes as the schema documents them (lineage.shapes renders them) ----------
 # Fields whose value comes from a producer's facet (description, location...) are any JSON:
@@ -164,7 +164,7 @@ class SearchResults(serializers.Serializer):
 
 class LineageView(APIView):
     """Producers post an event per task: their credentials are checked once and then
-    remembered briefly (registry.credentials), not looked up on every event."""
+    remembered briefly (registry_site.access), not looked up on every event."""
 
     authentication_classes = [CachedCredentials, SessionAuthentication]
     permission_classes = [LineageAccess]

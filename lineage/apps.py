@@ -8,6 +8,7 @@ class LineageConfig(AppConfig):
 
     def ready(self):
         from lineage.roles import ROLES
-        from registry.roles import grant_after_migrate
+        from registry_site import access
 
-        post_migrate.connect(grant_after_migrate(ROLES), sender=self, weak=False)
+        post_migrate.connect(access.grant_after_migrate(ROLES), sender=self, weak=False)
+        access.forget_on_account_changes()  # the lineage API remembers credential checks

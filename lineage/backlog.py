@@ -4,8 +4,9 @@ Ingestion stores the raw event and a `PendingFold` row in one transaction and an
 201; folding comes after, many events per transaction (`lineage.folding` writes a batch
 with a fixed number of statements). Two paths fold, one at a time (`_fold_lock`):
 
-- a thread per process, woken after each commit: under load it finds many events
-  waiting, so batches grow with the load;
+- a background task (`lineage.tasks.fold_events`), enqueued after the event commits and
+  shared by the events of the next moment: under load it finds many events waiting, so
+  batches grow with the load;
 - every reader of the graph (`catch_up`): it first folds what was stored before it
   read, so a producer that posts and then reads sees its event (read-your-writes).
 
@@ -16,13 +17,9 @@ keeps its PendingFold row with the error, is logged, and does not hold up the ot
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
 import traceback
 
-from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 
 from lineage import folding
 from lineage.events import parse_event
@@ -31,14 +28,6 @@ from lineage.models import LineageEvent, PendingFold
 log = logging.getLogger(__name__)
 
 BATCH = 500
-# After a wake-up, the thread waits this long before folding, so events arriving
-# meanwhile join the batch: a fixed cost per batch is shared by more events under load.
-GATHER = 1.0
-# Another process holds the lock: try again this soon (it may have started its last
-# batch before our event committed).
-BUSY_RETRY = 0.02
-# The folding thread keeps its database connection this long after its last batch.
-IDLE_CLOSE = 5.0
 # Any constant both sides agree on: PostgreSQL advisory locks are keyed by a bigint.
 _LOCK_KEY = 0x4C696E6561676546  # "LineageF"
 
@@ -48,6 +37,12 @@ def catch_up() -> None:
     newest = _pending().order_by("-event_id").values_list("event_id", flat=True).first()
     if newest is not None:
         fold_pending(wait=True, upto=newest)
+
+
+def fold_waiting() -> int:
+    """Fold every pending event, waiting for another folder to finish first (the
+    background task): returns how many were folded."""
+    return fold_pending(wait=True) or 0
 
 
 def fold_again(event_ids: list[int]) -> int:
@@ -126,48 +121,3 @@ def _fold_lock(*, wait: bool) -> bool:
 
 def _error_text() -> str:
     return traceback.format_exc(limit=3)[-2000:] or "unknown error"
-
-
-# --- the folding thread ------------------------------------------------------------------
-
-
-class _Folder:
-    def __init__(self):
-        self.wake = threading.Event()
-        self.pid = os.getpid()
-        self.thread = threading.Thread(target=self.run, name="lineage-folder", daemon=True)
-        self.thread.start()
-
-    def run(self) -> None:
-        while True:
-            if not self.wake.wait(IDLE_CLOSE):
-                connection.close()
-                continue
-            time.sleep(GATHER)
-            self.wake.clear()
-            self.fold_all()
-
-    def fold_all(self) -> None:
-        try:
-            # Another process folding (None) may have read its last batch before our
-            # events committed: try again until they are folded, by it or by us.
-            while fold_pending(wait=False) is None and _pending().exists():
-                time.sleep(BUSY_RETRY)
-        except DatabaseError:
-            log.exception("folding lineage events failed; readers and the next event will retry")
-            connection.close()
-
-
-_folder: _Folder | None = None
-_folder_lock = threading.Lock()
-
-
-def wake() -> None:
-    """Ask this process's folding thread to fold what is pending (called after commit)."""
-    global _folder
-    if not settings.LINEAGE_FOLD_IN_BACKGROUND:
-        return
-    with _folder_lock:
-        if _folder is None or _folder.pid != os.getpid() or not _folder.thread.is_alive():
-            _folder = _Folder()
-    _folder.wake.set()

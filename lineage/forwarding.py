@@ -1,17 +1,16 @@
 """Forwarding stored events to another OpenLineage backend (OPENLINEAGE_URL, e.g. Marquez).
 
-A port with one adapter: openlineage-python's HTTP transport. Events are queued after
-the local commit and sent by one daemon thread per process, in order, so a slow or down
-backend never blocks or fails ingestion. Each outcome is recorded on the raw event
-(`forward_state`, `forward_error`); `manage.py forward_lineage` retries what failed.
+A port with one adapter: openlineage-python's HTTP transport. Events are sent after the
+local commit by a background task (`lineage.tasks.forward_events`), one forwarder at a
+time and oldest first, so a slow or down backend never blocks or fails ingestion. Each
+outcome is recorded on the raw event (`forward_state`, `forward_error`);
+`manage.py forward_lineage` retries what failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import queue
-import threading
 import time
 from datetime import timedelta
 
@@ -24,85 +23,55 @@ from lineage.models import ForwardState, LineageEvent
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 10_000
-# After a failure, events are recorded as failed without trying for this long: a down
-# backend costs one connection attempt per window, not one per event.
-PAUSE_AFTER_FAILURE = 30.0
+BATCH = 500
 TIMEOUT = 5.0
 RETRY = {"total": 2, "connect": 2, "read": 2, "backoff_factor": 0.2}
+# Any constant both sides agree on: PostgreSQL advisory locks are keyed by a bigint.
+_LOCK_KEY = 0x4C696E6561676557  # "LineageW"
 
 
-class _Worker:
-    def __init__(self):
-        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
-        self.paused_until = 0.0
-        self.last_error = ""
-        self.thread = threading.Thread(target=self.run, name="lineage-forwarder", daemon=True)
-        self.pid = os.getpid()
-        self.thread.start()
-
-    def run(self) -> None:
-        while True:
-            event_id, payload = self.queue.get()
-            try:
-                self.forward(event_id, payload)
-            except Exception:
-                log.exception("forwarding lineage event %s failed", event_id)
-            finally:
-                if self.queue.empty():
-                    connection.close()
-                self.queue.task_done()
-
-    def forward(self, event_id: int, payload: dict) -> None:
-        if time.monotonic() < self.paused_until:
-            record(event_id, f"not sent, the backend failed moments ago: {self.last_error}")
-            return
-        error = send(payload)
-        if error:
-            self.paused_until, self.last_error = time.monotonic() + PAUSE_AFTER_FAILURE, error
-        record(event_id, error)
+def forward_new() -> int:
+    """Send, oldest first, the events not tried yet (the background task); returns how
+    many were sent. At the first failure the events still waiting are recorded as failed
+    with its reason, without trying them: a down backend costs one connection attempt
+    per run, and `forward_lineage` later sends them in order."""
+    if not settings.OPENLINEAGE_URL:
+        return 0
+    sent = 0
+    with _one_forwarder():
+        while batch := list(_waiting().order_by("id").values_list("id", "payload")[:BATCH]):
+            done, error = _send_in_order(batch)
+            sent += done
+            if error:
+                reason = f"not sent, the backend failed on an earlier event: {error}"
+                _waiting().update(forward_state=ForwardState.FAILED, forward_error=reason[:2000])
+                break
+    return sent
 
 
-_worker: _Worker | None = None
-_lock = threading.Lock()
+def _waiting():
+    return LineageEvent.objects.filter(forward_state=ForwardState.PENDING)
 
 
-def _current_worker() -> _Worker:
-    """One worker per process, started lazily: gunicorn forks after import."""
-    global _worker
-    with _lock:
-        if _worker is None or _worker.pid != os.getpid() or not _worker.thread.is_alive():
-            _worker = _Worker()
-        return _worker
-
-
-def enqueue(event_id: int, payload: dict) -> None:
-    """Queue a stored event for sending (called after commit)."""
+@contextlib.contextmanager
+def _one_forwarder():
+    """Events leave in order only if one process sends at a time. PostgreSQL: a session
+    lock (no transaction stays open while sending); SQLite runs one worker."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
     try:
-        _current_worker().queue.put_nowait((event_id, payload))
-    except queue.Full:
-        record(event_id, "not sent, the forwarding queue is full; retry with manage.py forward_lineage")
-
-
-def flush(timeout: float = 30.0) -> bool:
-    """Wait until every queued event has been sent or recorded as failed."""
-    deadline = time.monotonic() + timeout
-    while _worker is not None and _worker.queue.unfinished_tasks:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def resume() -> None:
-    """Try the backend again at once (the retry command calls this)."""
-    if _worker is not None:
-        _worker.paused_until = 0.0
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
 
 
 # --- the adapter -------------------------------------------------------------------------
 
-_transports = threading.local()
+_transports: dict[tuple[str, str], object] = {}
 
 
 def send(payload: dict) -> str:
@@ -116,16 +85,18 @@ def send(payload: dict) -> str:
 
 
 def _transport():
-    """One transport (and its HTTP session) per thread and configuration."""
+    """One transport (and its HTTP session) per configuration: forwarding runs on one
+    thread, the worker's or the command's."""
     from openlineage.client.transport.http import HttpConfig, HttpTransport
 
     key = (settings.OPENLINEAGE_URL, settings.OPENLINEAGE_API_KEY)
-    if getattr(_transports, "key", None) != key:
+    if key not in _transports:
         config = {"url": key[0], "timeout": TIMEOUT, "retry": RETRY}
         if key[1]:
             config["auth"] = {"type": "api_key", "apiKey": key[1]}
-        _transports.key, _transports.transport = key, HttpTransport(HttpConfig.from_dict(config))
-    return _transports.transport
+        _transports.clear()
+        _transports[key] = HttpTransport(HttpConfig.from_dict(config))
+    return _transports[key]
 
 
 def record(event_id: int, error: str) -> None:
@@ -159,12 +130,18 @@ def forward_pending(*, older_than: float = 60.0, limit: int | None = None) -> tu
     due = LineageEvent.objects.filter(forward_state=ForwardState.FAILED) | LineageEvent.objects.filter(
         forward_state=ForwardState.PENDING, received_at__lte=cutoff
     )
+    with _one_forwarder():
+        return _send_in_order(due.order_by("id").values_list("id", "payload")[:limit])
+
+
+def _send_in_order(events) -> tuple[int, str]:
+    """Send (id, payload) pairs in order, recording each outcome, up to the first
+    failure: (how many were sent, that failure or "")."""
     sent = 0
-    for event_id, payload in due.order_by("id").values_list("id", "payload")[:limit]:
+    for event_id, payload in events:
         error = send(payload)
         record(event_id, error)
         if error:
             return sent, error
         sent += 1
-    resume()
     return sent, ""

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
-from lineage import backlog, forwarding
+from lineage import tasks
 from lineage.auth import POST
 from lineage.events import ParsedEvent, dedupe_key, parse_event
 from lineage.models import ForwardState, LineageEvent, PendingFold
+from registry_site import background
 from registry_site.errors import Forbidden
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> Lin
     Forbidden when `actor` may not post lineage (actor=None is the system itself).
     The event and its place in the folding queue are stored together or not at all
     (one statement on PostgreSQL, a transaction elsewhere), inside the caller's
-    transaction if there is one. After commit the folding thread is woken (lineage.backlog:
-    readers fold anything still pending before they read) and the event is forwarded
-    to OPENLINEAGE_URL, neither blocking the caller.
+    transaction if there is one. After commit, background tasks fold it into the graph
+    (lineage.backlog: readers fold anything still pending before they read) and forward
+    it to OPENLINEAGE_URL, neither blocking the caller.
     """
     if actor is not None and not actor.has_perm(POST):
         raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {POST}")
@@ -55,9 +56,10 @@ def lineage_event_record(*, actor, document: object, size_bytes: int = 0) -> Lin
         stored = _store(event, actor=actor, size_bytes=size_bytes)
     if stored is None:
         return None
-    transaction.on_commit(backlog.wake)
+    gather = settings.LINEAGE_BATCH_WAIT_MS / 1000
+    background.enqueue_coalesced_after_commit(tasks.fold_events, gather=gather)
     if stored.forward_state == ForwardState.PENDING:
-        transaction.on_commit(lambda: forwarding.enqueue(stored.pk, stored.payload))
+        background.enqueue_coalesced_after_commit(tasks.forward_events, gather=gather)
     return stored
 
 

@@ -14,9 +14,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from lineage import backlog, drawing, graph, selectors
-from lineage.auth import may_read
+from lineage.auth import READ
 from lineage.drawing import graph_href, node_href
 from lineage.models import Job
+from registry_site import access
 from registry_site.errors import InvalidParameter, NotFound
 
 PAGE_DEFAULTS = {"node": "", "depth": 4, "direction": "both", "q": ""}
@@ -29,7 +30,7 @@ def reader_only(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if may_read(request.user):
+        if access.may_read(request.user, READ):
             backlog.catch_up()
             return view(request, *args, **kwargs)
         if not request.user.is_authenticated:

@@ -18,9 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
 from mlflow_compat import search
-from registry import credentials
-from registry.auth import may_read
-from registry_site import inputs
+from registry.auth import READ
+from registry_site import access, inputs
 from registry_site.errors import (
     Forbidden,
     InvalidParameter,
@@ -63,7 +62,7 @@ def caller(request):
     a few seconds per process, since the client sends its credentials on every call of a
     flow of dozens (and Basic passwords cost a deliberately slow hash)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    return credentials.user_for_header(header, request) if header else AnonymousUser()
+    return access.user_for_header(header, request) if header else AnonymousUser()
 
 
 def authorize(request, *, write: bool):
@@ -75,7 +74,7 @@ def authorize(request, *, write: bool):
             "credentials are required: set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and "
             "MLFLOW_TRACKING_PASSWORD"
         )
-    if not write and not may_read(user):
+    if not write and not access.may_read(user, READ):
         raise Forbidden(f"{user.get_username()} may not read the registry (needs the viewers role)")
     return user
 

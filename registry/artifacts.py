@@ -27,7 +27,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 from registry import spool
-from registry.streaming import CHECKSUM, CONTENT_TYPE, MultipartStream, submit
+from registry.streaming import CHECKSUM, CONTENT_TYPE, MultipartStream
 from registry_site.errors import IntegrityFailure, InvalidParameter, PayloadTooLarge, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class Sha256Behind:
 
     def update(self, chunk: bytes) -> None:
         self._wait()
-        self._pending = submit(self._pool, self._hasher.update, chunk)
+        self._pending = self._pool.submit(self._hasher.update, chunk)
 
     def hexdigest(self) -> str:
         self._wait()

@@ -22,7 +22,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     """The same API token as `Token <key>`, sent as `Bearer <key>` (MLflow and OpenLineage
     clients); without this both would be documented under one name, `tokenAuth`."""
 
-    target_class = "registry.auth.BearerTokenAuthentication"
+    target_class = "registry_site.access.BearerTokenAuthentication"
     name = "bearerAuth"
     priority = 1
 
@@ -44,10 +44,10 @@ class BasicScheme(OpenApiAuthenticationExtension):
 
 
 class CachedCredentialsScheme(OpenApiAuthenticationExtension):
-    """Any one of a Token, Bearer or Basic header (registry.credentials). The three schemes
+    """Any one of a Token, Bearer or Basic header (registry_site.access). The three schemes
     are defined by the native API's own authentication classes, in the same schema."""
 
-    target_class = "registry.credentials.CachedCredentials"
+    target_class = "registry_site.access.CachedCredentials"
     name: list[str] = []
 
     def get_security_requirement(self, auto_schema):

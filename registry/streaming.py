@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import logging
 import queue
-import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -113,7 +112,7 @@ class MultipartStream:
         buffer, length = self.buffer, self.filled
         body = buffer if length == self.part_size else buffer[:length]  # the last part, copied
         number = len(self.parts) + 1
-        future = submit(self.pool, self._upload_part, number, body)
+        future = self.pool.submit(self._upload_part, number, body)
         future.add_done_callback(lambda _: self.free.put(buffer))
         self.parts.append(future)
         self.buffer, self.filled = self.free.get(), 0  # waits while every buffer is in flight
@@ -142,19 +141,3 @@ class MultipartStream:
         self.parts = []
         while not self.free.empty():
             self.free.get()
-
-
-def submit(pool: ThreadPoolExecutor, fn, *args) -> Future:
-    """pool.submit(fn, *args), or fn run here once the interpreter has begun to exit.
-
-    A process waits for its non-daemon threads when it exits (a background ONNX compile
-    that stores its artifact, say), but concurrent.futures refuses new work from the
-    moment the main thread has finished: the work then runs on the calling thread."""
-    if threading.main_thread().is_alive():
-        return pool.submit(fn, *args)
-    future: Future = Future()
-    try:
-        future.set_result(fn(*args))
-    except Exception as exc:
-        future.set_exception(exc)
-    return future

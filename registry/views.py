@@ -18,7 +18,7 @@ from lineage import drawing
 from registry import artifacts, auth, charts, samples, selectors, services
 from registry.forms import AliasForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
-from registry_site import inputs
+from registry_site import access, inputs
 from registry_site.errors import NotFound, RegistryError
 
 
@@ -27,7 +27,7 @@ def reader(view):
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not auth.may_read(request.user):
+        if not access.may_read(request.user, auth.READ):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             raise PermissionDenied("You need the viewers role to read the registry.")

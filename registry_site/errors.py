@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 # What a 503 tells clients (the MLflow client honours it) to wait before trying again.
 RETRY_AFTER_SECONDS = 5
+# What a 401 answers with: the credentials every API takes (registry_site.access).
+CHALLENGE = 'Token realm="api", Bearer realm="api", Basic realm="api"'
 
 
 class RegistryError(Exception):
@@ -177,14 +179,14 @@ def api_exception_handler(exc, context):
     if known is None:
         return None  # a real bug: let Django log it and answer 500
     status, body = known
-    response = Response(body, status=status, headers=getattr(exc, "headers", None))
-    if status == 401:
-        response["WWW-Authenticate"] = 'Token realm="api", Bearer realm="api", Basic realm="api"'
-    return finished(response)
+    return finished(Response(body, status=status, headers=getattr(exc, "headers", None)))
 
 
 def finished(response):
-    """Headers every error response of its status carries, whichever surface made it."""
+    """Headers every error response of its status carries, whichever surface made it (a
+    surface with a challenge of its own, as the MLflow dialect's, sets it first)."""
+    if response.status_code == 401:
+        response.setdefault("WWW-Authenticate", CHALLENGE)
     if response.status_code == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "registry",
     "lineage",
     "serving",
@@ -158,16 +160,29 @@ SERVING_MAX_BODY_BYTES = envint("SERVING_MAX_BODY_BYTES", 50 * 1024**2, minimum=
 # Compile new versions to ONNX at registration and serve the forms that match the
 # original; off: no compiling at registration, and every request served by scikit-learn.
 SERVING_ONNX = envbool("SERVING_ONNX", True)
-# Compile in a thread after the version commits (the upload never waits); off (tests):
-# compile before the upload answers.
+# Compile in a background task after the version commits (the upload never waits); off
+# (tests): compile before the upload answers.
 ONNX_COMPILE_IN_BACKGROUND = envbool("ONNX_COMPILE_IN_BACKGROUND", True)
 OPENLINEAGE_URL = os.environ.get("OPENLINEAGE_URL", "")
 OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
-# Fold stored lineage events into the graph in a thread per process, in batches, after
-# the producer's 201; off (tests): every reader folds what is pending before it reads.
-LINEAGE_FOLD_IN_BACKGROUND = envbool("LINEAGE_FOLD_IN_BACKGROUND", True)
+# Stored lineage events are folded into the graph (and forwarded) by a background task
+# that starts this long after an event: the events of that moment share one run.
+LINEAGE_BATCH_WAIT_MS = envint("LINEAGE_BATCH_WAIT_MS", 1000)
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
 LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
+
+# Background work (registry_site.background) on Django's Tasks API. "database": tasks are
+# rows that `manage.py db_worker` runs; "rq": Redis queues that
+# `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler` runs.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": os.environ.get("TASKS_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, not {TASKS_BACKEND!r}")
 
 # Failed credential checks (registry_site.throttling): past either limit within the window,
 # checks from that address / for that username are refused with 429 before any password
@@ -220,9 +235,9 @@ if os.environ.get("SECURE_PROXY_SSL_HEADER"):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registry.auth.TokenAuthentication",
-        "registry.auth.BearerTokenAuthentication",
-        "registry.auth.BasicAuthentication",
+        "registry_site.access.TokenAuthentication",
+        "registry_site.access.BearerTokenAuthentication",
+        "registry_site.access.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.auth.CanRead"],

@@ -5,7 +5,7 @@ for one username, within a window of AUTH_FAILURE_WINDOW_SECONDS, a credential c
 refused with TooManyAttempts (429, Retry-After) before it runs: a locked-out guesser costs
 one cache read, never a password hash or a token lookup. Counted: wrong passwords (HTTP
 Basic, the login form, the admin's) and wrong or inactive tokens. Not counted: malformed
-headers (they cost nothing), and successes that registry.credentials answers from memory.
+headers (they cost nothing), and successes that registry_site.access answers from memory.
 
 Windows are fixed and aligned on the clock ([k*W, (k+1)*W)), so Retry-After is exact and a
 limit of N allows at most N checks per window, plus those already past the check when the

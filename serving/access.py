@@ -1,5 +1,5 @@
 """Who may call an invocation: the caller named by the Authorization header
-(registry.credentials: tokens and HTTP Basic, remembered briefly so steady traffic costs
+(registry_site.access: tokens and HTTP Basic, remembered briefly so steady traffic costs
 no database query), checked here rather than through DRF so the request path stays a
 plain view."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from registry.auth import may_read
-from registry.credentials import user_for_header
+from registry.auth import READ
+from registry_site.access import may_read, user_for_header
 from registry_site.errors import Forbidden, Unauthenticated
 
 
@@ -21,5 +21,5 @@ def authorize_read(request) -> None:
             return
         raise Unauthenticated("credentials are required: send 'Authorization: Token <key>', Bearer or Basic")
     user = user_for_header(header, request)
-    if not may_read(user):
+    if not may_read(user, READ):
         raise Forbidden(f"user {user.get_username()} may not read models (needs the viewers role)")

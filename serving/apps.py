@@ -32,10 +32,10 @@ CACHED_UNDER = {"DATABASES", "STORAGES", "REGISTRY_PUBLIC_READ", "SERVING_CACHE_
 def forget_everything(*, setting: str, **_kwargs) -> None:
     """Settings change only in tests; each such change starts serving afresh."""
     if setting in CACHED_UNDER:
-        from registry import credentials
+        from registry_site import access
 
         from . import predict, resolution
 
         resolution.forget_resolutions()
         predict.forget_models()
-        credentials.forget()
+        access.forget()

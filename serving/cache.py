@@ -1,5 +1,5 @@
 """Loaded models: an in-process LRU, each value loaded once per key. Each worker process
-has its own; nothing here is shared between them. (Short-lived lookups: registry.caching.)"""
+has its own; nothing here is shared between them. (Short-lived lookups: registry_site.caching.)"""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ import numpy as np
 import orjson
 from django.conf import settings
 
-from registry.compilation.runtime import OnnxModel
 from registry.loading import load_version_model, load_version_onnx
 from registry.models import ModelVersion
 from registry_site.errors import IntegrityFailure, InvalidParameter, StorageUnavailable
@@ -29,6 +28,7 @@ from registry_site.errors import IntegrityFailure, InvalidParameter, StorageUnav
 from .cache import LoadOnceLRU
 from .conversion import model_input
 from .decoding import METHODS, SKLEARN, Scoring
+from .runtime import OnnxRuntime
 from .schema import InputPlan, plan_for
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Servable:
     estimator: Any
     plan: InputPlan
     methods: dict[str, Callable]
-    onnx: OnnxModel | None = None
+    onnx: OnnxRuntime | None = None
     fitted_on_frame: bool = False
 
 
@@ -76,7 +76,7 @@ def _load(version: ModelVersion) -> Servable:
     return prepare(estimator, version.signature, onnx)
 
 
-def _load_onnx(version: ModelVersion, estimator: Any) -> OnnxModel | None:
+def _load_onnx(version: ModelVersion, estimator: Any) -> OnnxRuntime | None:
     try:
         content = load_version_onnx(version)
     except (IntegrityFailure, StorageUnavailable) as exc:
@@ -87,10 +87,10 @@ def _load_onnx(version: ModelVersion, estimator: Any) -> OnnxModel | None:
             exc.message,
         )
         return None
-    return OnnxModel(content, estimator) if content else None
+    return OnnxRuntime(content, estimator) if content else None
 
 
-def prepare(estimator: Any, signature: dict | None, onnx: OnnxModel | None = None) -> Servable:
+def prepare(estimator: Any, signature: dict | None, onnx: OnnxRuntime | None = None) -> Servable:
     methods = {name: getattr(estimator, name) for name in METHODS if hasattr(estimator, name)}
     fitted_on_frame = hasattr(estimator, "feature_names_in_")
     return Servable(estimator, plan_for(signature, estimator), methods, onnx, fitted_on_frame)
@@ -127,18 +127,9 @@ def _laid_out_as_in_training(servable: Servable, data: Any) -> Any:
 def _onnx_result(servable: Servable, scoring: Scoring, data: Any, null_columns: list[str]) -> Any | None:
     """ONNX Runtime's answer, or None where the original must answer (see the module doc)."""
     onnx = servable.onnx
-    if onnx is None or scoring.runtime == SKLEARN or scoring.method not in onnx.methods or null_columns:
+    if onnx is None or scoring.runtime == SKLEARN or null_columns or not settings.SERVING_ONNX:
         return None
-    if not settings.SERVING_ONNX:
-        return None
-    feeds = onnx.feeds(data)
-    if feeds is None:
-        return None
-    try:
-        return getattr(onnx, scoring.method)(data, feeds)
-    except Exception:  # onnxruntime's own error types; the original still answers
-        log.exception("ONNX Runtime failed on rows the original takes; answering with scikit-learn")
-        return None
+    return onnx.answer(scoring.method, data)
 
 
 def _refused(exc: Exception, null_columns: list[str]) -> InvalidParameter:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from registry.caching import TTLCache
 from registry.models import ModelVersion
 from registry.selectors import version_for_ref
+from registry_site.caching import TTLCache
 
 RESOLUTION_TTL_SECONDS = 1.0
 LATEST = "latest"

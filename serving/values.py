@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from registry.input_contract import Column
 from registry_site.errors import InvalidParameter
-
-from .schema import Column
 
 TRUE_TEXT = frozenset({"true", "1"})
 FALSE_TEXT = frozenset({"false", "0"})

@@ -7,7 +7,6 @@ import orjson
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from registry.credentials import CHALLENGE
 from registry_site.errors import RegistryError, error_response_body, finished
 
 from . import access, health
@@ -58,10 +57,7 @@ def _json(body: dict, status: int = 200, headers: dict | None = None) -> HttpRes
 
 def _error(exc: RegistryError) -> HttpResponse:
     status, body = error_response_body(exc)
-    response = _json(body, status=status, headers=exc.headers)
-    if status == 401:
-        response["WWW-Authenticate"] = CHALLENGE
-    return finished(response)
+    return finished(_json(body, status=status, headers=exc.headers))
 
 
 def _method_not_allowed(request, allowed: str) -> HttpResponse:

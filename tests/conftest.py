@@ -10,11 +10,12 @@ import uuid
 import joblib
 import numpy as np
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from registry import credentials
+from registry_site import access
 
 from kit import client_for, free_port, joblib_bytes, s3_client, s3_storage_config, upload, user_with_roles
 
@@ -73,8 +74,8 @@ def anonymous():
 @pytest.fixture(autouse=True)
 def forgotten_credentials():
     """Each test's database is rolled back, not deleted row by row, so no signal tells the
-    credential cache (registry.credentials) that its users are gone: start each test empty."""
-    credentials.forget()
+    credential cache (registry_site.access) that its users are gone: start each test empty."""
+    access.forget()
 
 
 @pytest.fixture(autouse=True)
@@ -105,11 +106,59 @@ def onnx_on(settings):
 
 
 @pytest.fixture(autouse=True)
-def lineage_folded_on_read(settings):
-    """No folding thread in tests: every read of the graph folds what is pending first,
-    so what a test reads does not depend on a thread's timing. tests/lineage/
-    test_background_folding.py switches the thread on."""
-    settings.LINEAGE_FOLD_IN_BACKGROUND = False
+def lineage_tasks_at_once(settings):
+    """Each lineage event enqueues its own background run, due at once, so a test's worker
+    finds it (in production a run waits a moment for the events that follow)."""
+    settings.LINEAGE_BATCH_WAIT_MS = 0
+
+
+# --- background work ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_worker(settings):
+    """Runs every background task enqueued so far, as the configured backend's worker
+    does (`manage.py db_worker`, or an RQ worker), in this process and on the test's
+    database, until none is left; then fails the test if any task failed. Tasks are
+    enqueued after commit: tests using this need committed transactions
+    (`django_db(transaction=True)`) or `django_capture_on_commit_callbacks(execute=True)`."""
+    if settings.TASKS_BACKEND == "rq":
+        rq_queue().empty()
+
+    def run() -> None:
+        if settings.TASKS_BACKEND == "rq":
+            _run_rq_worker()
+        else:
+            _run_db_worker()
+
+    return run
+
+
+def rq_queue():
+    import django_rq
+    from django_tasks_rq import Job
+
+    return django_rq.get_queue("default", job_class=Job)
+
+
+def _run_db_worker() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    started = set(DBTaskResult.objects.values_list("pk", flat=True))
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0", verbosity=0)
+    failed = DBTaskResult.objects.exclude(pk__in=started).filter(status="FAILED")
+    assert not failed.exists(), [(r.task_path, r.traceback) for r in failed]
+
+
+def _run_rq_worker() -> None:
+    from django_tasks_rq import Job
+    from rq import SimpleWorker
+
+    queue = rq_queue()
+    failed_before = queue.failed_job_registry.count
+    # SimpleWorker runs each job in this process (no fork), on the test's database.
+    SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True, logging_level="WARNING")
+    assert queue.failed_job_registry.count == failed_before, "a background task failed: see the RQ log above"
 
 
 # --- artifact stores ------------------------------------------------------------------

@@ -162,9 +162,10 @@ def grant_roles() -> None:
     connection object without the serialized copy) would find no groups."""
     from lineage import roles as lineage_roles
     from registry import roles as registry_roles
+    from registry_site import access
 
-    registry_roles.grant("registry", registry_roles.ROLES)
-    registry_roles.grant("lineage", lineage_roles.ROLES)
+    access.grant("registry", registry_roles.ROLES)
+    access.grant("lineage", lineage_roles.ROLES)
 
 
 def user_with_roles(username: str, *roles: str, password: str | None = None, token_only: bool = False) -> User:

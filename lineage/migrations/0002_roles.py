@@ -5,11 +5,11 @@ not depend on the registry's migrations."""
 from django.db import migrations
 
 from lineage.roles import ROLES
-from registry import roles as registry_roles
+from registry_site import access
 
 
 def grant(apps, schema_editor):
-    registry_roles.grant("lineage", ROLES, apps=apps, using=schema_editor.connection.alias)
+    access.grant("lineage", ROLES, apps=apps, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import OnnxModel
+from .form import OnnxForm
 
 PROBABILITY_TOLERANCE = 1e-5
 # Per estimator family, where measurements show float32 arithmetic needs more room.
@@ -32,7 +32,7 @@ class Verdict:
     reason: str = ""
 
 
-def compare(estimator: Any, onnx: OnnxModel, data: Any) -> Verdict:
+def compare(estimator: Any, onnx: OnnxForm, data: Any) -> Verdict:
     expected = estimator.predict(data)
     got = onnx.predict(data)
     if getattr(estimator, "classes_", None) is not None:
@@ -83,7 +83,7 @@ def tolerance_for(estimator: Any) -> float:
 # --- latency ---------------------------------------------------------------------------
 
 
-def latencies(estimator: Any, onnx: OnnxModel, data: Any) -> dict[str, dict[str, float]]:
+def latencies(estimator: Any, onnx: OnnxForm, data: Any) -> dict[str, dict[str, float]]:
     """Median milliseconds of `predict` on 1 and 100 rows, for both forms."""
     batches = {"1": _rows(data, 1), "100": _rows(data, 100)}
     return {

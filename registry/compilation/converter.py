@@ -63,7 +63,7 @@ def _options(estimator: Any) -> dict:
 
 def _smoke_test(content: bytes) -> None:
     """Some conversions only fail when ONNX Runtime builds the session (type errors)."""
-    from .runtime import new_session
+    from .form import new_session
 
     new_session(content)
 

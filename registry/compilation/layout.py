@@ -1,6 +1,6 @@
 """What a version takes as input, for the converter and the equivalence check: its
-columns (in the order the estimator was fit on) and their kinds, from the recorded
-signature; and rows to check the two forms on (the input example, plus synthesized
+columns and kinds as ONNX inputs, from the version's input contract
+(registry.input_contract, shared with serving); and rows to check the two forms on (the input example, plus synthesized
 rows that span many magnitudes and every known category)."""
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-# MLflow column types by kind, as serving reads them.
-KINDS = {"double": "float", "float": "float", "long": "int", "integer": "int", "boolean": "bool", "string": "str"}
-NUMERIC = ("float", "int")
+from registry.input_contract import NUMERIC, InputContract, contract_for
+
 SYNTHESIZED_ROWS = 1000
 # Synthesized numbers are standard normal times one of these, so a model that expects
 # ages, incomes or z-scores sees values in its range on some of the rows.
@@ -32,38 +31,27 @@ class InputLayout:
 
 
 def layout_for(signature: dict | None, estimator: Any) -> InputLayout:
-    signature = signature or {}
-    fitted = getattr(estimator, "feature_names_in_", None)
-    if signature.get("inputs"):
-        kinds = {str(s["name"]): KINDS.get(str(s["type"]).lower(), "any") for s in signature["inputs"]}
-        names = [str(n) for n in fitted] if fitted is not None and set(map(str, fitted)) == set(kinds) else list(kinds)
-        columns = [(name, kinds[name]) for name in names]
-    else:
-        columns = _unnamed_columns(signature.get("tensor"), estimator)
+    contract = contract_for(signature, estimator)
+    columns = _onnx_columns(contract, estimator)
     unknown = [name for name, kind in columns if kind == "any"]
     if unknown:
         raise NotConvertible(f"column {unknown[0]!r} has a type ONNX inputs cannot express")
     names, kinds = zip(*columns, strict=True) if columns else ((), ())
-    per_column = any(k not in NUMERIC for k in kinds) or _has_column_transformer(estimator)
-    return InputLayout(tuple(names), tuple(kinds), per_column, named=fitted is not None)
+    per_column = any(k not in NUMERIC for k in kinds) or contract.routes_by_name
+    return InputLayout(tuple(names), tuple(kinds), per_column, named=contract.fitted_on_names)
 
 
-def _unnamed_columns(tensor: dict | None, estimator: Any) -> list[tuple[str, str]]:
-    shape = (tensor or {}).get("shape") or []
-    count = shape[1] if len(shape) == 2 and shape[1] > 0 else getattr(estimator, "n_features_in_", None)
+def _onnx_columns(contract: InputContract, estimator: Any) -> list[tuple[str, str]]:
+    """Named columns as the contract has them. An unnamed tensor is one numeric ONNX input:
+    integers if its dtype says so, else floats; as many columns as the signature says, or
+    as the estimator was fit on."""
+    if contract.named:
+        return [(c.label, c.kind) for c in contract.columns]
+    count = len(contract.columns) if contract.columns else getattr(estimator, "n_features_in_", None)
     if not isinstance(count, int):
         raise NotConvertible("the version records no input signature and the estimator no n_features_in_")
-    kind = "int" if np.dtype((tensor or {}).get("dtype") or "float64").kind in "iu" else "float"
+    kind = "int" if contract.dtype is not None and contract.dtype.kind in "iu" else "float"
     return [(str(i), kind) for i in range(count)]
-
-
-def _has_column_transformer(estimator: Any) -> bool:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-
-    while isinstance(estimator, Pipeline) and estimator.steps:
-        estimator = estimator.steps[0][1]
-    return isinstance(estimator, ColumnTransformer)
 
 
 # --- rows to check on ------------------------------------------------------------------

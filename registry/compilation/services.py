@@ -3,34 +3,32 @@
 
 Registration never waits for a compile unless ONNX_COMPILE_IN_BACKGROUND is off (tests):
 it records the compilation as pending and, once the version's transaction commits,
-starts a thread in the same process that compiles it. One compile runs at a
-time per process (they are CPU-bound and the web workers need the cores). A process killed
-mid-compile leaves the row pending; `manage.py compile_onnx --pending`
-finishes those, and any version can be recompiled with the same command.
+enqueues a background task (`registry.compilation.tasks.compile_version`) that a worker
+runs, away from the web processes' cores. A worker killed mid-compile leaves the row
+pending; `manage.py compile_onnx --pending` finishes those, and any version can be
+recompiled with the same command.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import threading
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 
 from registry import artifacts
 from registry.loading import load_version_model
 from registry.models import ModelVersion, OnnxCompilation, OnnxStatus
+from registry_site import background
 from registry_site.errors import RegistryError
 
-from . import check, converter
+from . import check, converter, tasks
+from .form import OnnxForm
 from .layout import NotConvertible, as_model_input, example_rows, layout_for, unguarded_encoder, validation_rows
-from .runtime import OnnxModel
 
 log = logging.getLogger(__name__)
-
-_one_at_a_time = threading.Semaphore(1)
 
 
 class Unverifiable(Exception):
@@ -78,7 +76,7 @@ def _compiled(version: ModelVersion) -> dict[str, Any]:
     if problem:
         raise NotConvertible(problem)
     content, produced_by = converter.convert(estimator, layout)
-    onnx = OnnxModel(content, estimator)
+    onnx = OnnxForm(content, estimator)
     data, source = _validation_data(layout, estimator, version.input_example)
     verdict = check.compare(estimator, onnx, data)
     fields = {
@@ -122,32 +120,20 @@ def _validation_data(layout, estimator, example: dict | None) -> tuple[Any, str]
 
 def onnx_compile_scheduled(*, version: ModelVersion) -> None:
     """What registering a version does: nothing when SERVING_ONNX is off; compile now
-    when ONNX_COMPILE_IN_BACKGROUND is off; else mark it pending and compile it in a
-    background thread once the version is committed (so the thread can read it)."""
+    when ONNX_COMPILE_IN_BACKGROUND is off; else mark it pending and enqueue its compile
+    once the version is committed (so the worker can read it)."""
     if not settings.SERVING_ONNX:
         return
     if not settings.ONNX_COMPILE_IN_BACKGROUND:
         onnx_compile(version=version)
         return
     OnnxCompilation.objects.update_or_create(version=version, defaults={"status": OnnxStatus.PENDING, "reason": ""})
-    pk = version.pk
-    transaction.on_commit(lambda: _start(pk))
+    background.enqueue_after_commit(tasks.compile_version, version.pk)
 
 
-def _start(pk: int) -> None:
-    # Not a daemon: a process that exits (a management command, a worker being replaced)
-    # waits for the compile to finish, instead of killing ONNX's native threads mid-way
-    # (which aborts the process) and leaving the version pending.
-    threading.Thread(target=_compile_in_background, args=(pk,), name=f"onnx-compile-{pk}", daemon=False).start()
-
-
-def _compile_in_background(pk: int) -> None:
-    with _one_at_a_time:
-        try:
-            version = ModelVersion.objects.select_related("model").filter(pk=pk).first()
-            if version is not None:  # deleted meanwhile: nothing to do
-                onnx_compile(version=version)
-        except Exception:
-            log.exception("background ONNX compilation of version id %s failed", pk)
-        finally:
-            connections.close_all()  # this thread's own connections
+def onnx_compile_by_id(version_id: int) -> str:
+    """Compile the version with this id, if it still exists: the outcome's status, or
+    "deleted"."""
+    version = ModelVersion.objects.select_related("model").filter(pk=version_id).first()
+    record = onnx_compile(version=version) if version is not None else None
+    return record.status if record is not None else "deleted"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from registry.input_contract import first_step
 from registry_site import inputs
 from registry_site.errors import RefusedContent, RegistryError
 
@@ -90,10 +91,8 @@ def _string_columns(estimator: Any) -> set[str]:
 def _column_transformer(estimator: Any) -> Any | None:
     """The ColumnTransformer that first sees the input: the model or a Pipeline's head."""
     from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
 
-    while isinstance(estimator, Pipeline) and estimator.steps:
-        estimator = estimator.steps[0][1]
+    estimator = first_step(estimator)
     if isinstance(estimator, ColumnTransformer) and hasattr(estimator, "feature_names_in_"):
         return estimator
     return None

@@ -3,10 +3,11 @@
 from django.db import migrations
 
 from registry import roles
+from registry_site import access
 
 
 def create_roles(apps, schema_editor):
-    roles.grant("registry", roles.ROLES, apps=apps, using=schema_editor.connection.alias)
+    access.grant("registry", roles.ROLES, apps=apps, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

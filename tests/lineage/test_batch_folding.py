@@ -3,7 +3,6 @@ the graph exactly as folding the same events one at a time, cost a fixed number 
 statements whatever its size, and one event that cannot be folded must not hold up
 the rest."""
 
-import time
 import uuid
 
 import pytest
@@ -177,23 +176,20 @@ def test_an_event_that_cannot_be_folded_is_set_aside_and_the_others_are_folded(a
     assert "a bug in folding" in set_aside.error
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_folding_thread_folds_posted_events_without_any_reader(alice, settings, monkeypatch):
+def test_the_worker_folds_posted_events_without_any_reader(alice, run_worker):
     from kit import client_for
 
-    settings.LINEAGE_FOLD_IN_BACKGROUND = True
-    monkeypatch.setattr(backlog, "IDLE_CLOSE", 0.1)  # the thread lets its connection go soon after
     client = client_for(alice)
     for event in _starts(20, 0):
         assert post(client, event).status_code == 201
+    assert PendingFold.objects.count() == 20
 
-    deadline = time.monotonic() + 30
-    while PendingFold.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    run_worker()
 
     assert not PendingFold.objects.exists()
     assert Run.objects.filter(state="RUNNING").count() == 20
-    time.sleep(0.3)  # its database connection closed before the test database is flushed
 
 
 def test_a_set_aside_event_is_folded_again_from_the_admin_once_folding_works(client, as_alice, monkeypatch):

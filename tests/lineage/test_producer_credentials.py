@@ -1,5 +1,5 @@
 """A producer posts an event per task: its credentials are checked once, then remembered
-briefly per process (registry.credentials), and a revoked token is refused at once."""
+briefly per process (registry_site.access), and a revoked token is refused at once."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

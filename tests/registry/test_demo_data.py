@@ -33,17 +33,19 @@ def test_running_the_demo_command_twice_adds_nothing(db):
     assert ModelVersion.objects.count() == count
 
 
-def test_the_demo_command_exits_cleanly_once_its_background_onnx_compilations_are_done(tmp_path):
-    """What `python3 dev.py run` does on a fresh clone: migrate, then seed with ONNX
-    compilation on and in the background (the defaults), in a process of its own."""
+def test_the_demo_versions_are_compiled_to_onnx_by_the_worker(tmp_path):
+    """What `python3 dev.py run` does on a fresh clone: migrate, seed with ONNX compilation
+    on and in the background (the defaults), and run the worker, each a process of its own."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
         "ARTIFACTS_URL": f"file://{tmp_path / 'artifacts'}",
         "SERVING_ONNX": "true",
         "ONNX_COMPILE_IN_BACKGROUND": "true",
+        "TASKS_BACKEND": "database",
     }
-    for command in (["migrate", "--verbosity", "0"], ["seed_demo"]):
+    worker = ["db_worker", "--batch", "--no-startup-delay", "--no-reload"]
+    for command in (["migrate", "--verbosity", "0"], ["seed_demo"], worker):
         finished = subprocess.run([sys.executable, str(MANAGE), *command], env=env, capture_output=True, text=True)
         assert finished.returncode == 0, finished.stderr[-2000:]
 

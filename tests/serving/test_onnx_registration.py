@@ -1,14 +1,13 @@
-"""When compilation happens: after the version commits, in a background thread, so the
-upload's 201 never waits for it; never with SERVING_ONNX off; and on demand with
-`manage.py compile_onnx`."""
+"""When compilation happens: after the version commits, in a background task that a
+worker runs, so the upload's 201 never waits for it; never with SERVING_ONNX off; and on
+demand with `manage.py compile_onnx`."""
 
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from onnxkit import compilation, fitted
+from onnxkit import compilation, fitted, held_out, split_body
 
-from registry.compilation import services as compilation_services
 from registry.models import OnnxCompilation
 
 from kit import joblib_bytes, upload
@@ -16,37 +15,36 @@ from kit import joblib_bytes, upload
 FAMILY = "logistic regression"
 
 
-@pytest.fixture
-def started(monkeypatch) -> list[int]:
-    """The version ids handed to background threads (none is started in tests)."""
-    seen = []
-    monkeypatch.setattr(compilation_services, "_start", seen.append)
-    return seen
-
-
 def test_in_the_background_the_upload_answers_with_the_compilation_pending(
-    onnx_on, settings, as_alice, started, django_capture_on_commit_callbacks
+    onnx_on, settings, as_alice, run_worker, django_capture_on_commit_callbacks
 ):
     settings.ONNX_COMPILE_IN_BACKGROUND = True
 
-    with django_capture_on_commit_callbacks(execute=False):
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
         response = upload(as_alice, "m", joblib_bytes(fitted(FAMILY)))
+        run_worker()  # nothing is enqueued before the version commits
 
     assert response.status_code == 201
     assert response.json()["onnx"]["status"] == "pending"
     assert response.json()["onnx"]["runtime"] == "sklearn"
-    assert started == []  # not before the version is committed
+    assert compilation().status == "pending"
+    assert after_commit  # the enqueueing waits for the commit
 
 
-def test_in_the_background_compiling_starts_once_the_version_commits(
-    onnx_on, settings, as_alice, started, django_capture_on_commit_callbacks
-):
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_compiles_a_new_version_and_serving_then_uses_onnx(onnx_on, settings, as_alice, run_worker):
     settings.ONNX_COMPILE_IN_BACKGROUND = True
+    uploaded = upload(as_alice, "m", joblib_bytes(fitted(FAMILY)))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        upload(as_alice, "m", joblib_bytes(fitted(FAMILY)))
+    run_worker()
 
-    assert started == [compilation().version_id]
+    shown = as_alice.get("/api/v1/models/m/versions/1").json()["onnx"]
+    served = as_alice.post("/model/m/invocations", split_body(held_out(FAMILY)), content_type="application/json")
+    assert uploaded.json()["onnx"]["status"] == "pending"
+    assert (shown["status"], shown["runtime"]) == ("converted", "onnx")
+    assert served.status_code == 200
+    assert served["X-Model-Runtime"] == "onnx"
 
 
 def test_with_serving_onnx_off_nothing_is_compiled(as_alice):

@@ -4,8 +4,8 @@ on the next call, in this process at once and in every other within about a seco
 import pytest
 from servingkit import invoke, message
 
-from registry import caching
 from registry.models import ModelVersion, Stage
+from registry_site import caching
 from serving import resolution
 
 from kit import upload

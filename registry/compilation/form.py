@@ -1,12 +1,12 @@
 """An ONNX form ready to score, answering in the original estimator's shapes: class
 labels (not indices) with the dtype of `classes_`, probabilities as (rows, classes) in
-`classes_` order, regressions as a flat float64 vector.
+`classes_` order, regressions as a flat float64 vector. The equivalence check proves this
+object against the original, and serving's runtime (serving.runtime) answers through it.
 
 It takes exactly what serving hands the estimator (a DataFrame or an ndarray, already
-checked column by column) and builds the ONNX inputs from it. Where the original would
-refuse the rows (a NaN, an infinity, a number too large for float32, a category its
-encoder does not know) `feeds` answers None and the caller uses the original instead,
-so ONNX never answers what scikit-learn would have refused.
+checked column by column) and builds the ONNX inputs from it. Where the form cannot take
+the rows as ONNX input types (a NaN, an infinity, a number too large for float32, a
+non-text value in a text column) `feeds` answers None.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from .layout import encoder_categories
 
 ONNX_DTYPES = {
     "tensor(double)": np.float64,
@@ -32,15 +30,14 @@ def new_session(content: bytes):
 
     options = ort.SessionOptions()
     # Serving runs one worker process per core, each answering one request at a time:
-    # a thread pool per session would only make the workers fight over the cores.
+    # a thread pool per session would only make the workers fight over the cores (and
+    # the check times the form as serving runs it).
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     return ort.InferenceSession(content, options, providers=["CPUExecutionProvider"])
 
 
-class OnnxModel:
-    METHODS = ("predict", "predict_proba")
-
+class OnnxForm:
     def __init__(self, content: bytes, estimator: Any):
         self.session = new_session(content)
         self.inputs = [(i.name, ONNX_DTYPES.get(i.type, object)) for i in self.session.get_inputs()]
@@ -49,11 +46,6 @@ class OnnxModel:
         self.proba_output = outputs[1] if len(outputs) > 1 and hasattr(estimator, "predict_proba") else None
         classes = getattr(estimator, "classes_", None)
         self.classes_dtype = classes.dtype if isinstance(classes, np.ndarray) else None
-        self.strict = {n: set(c.values) for n, c in encoder_categories(estimator).items() if c.strict}
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return self.METHODS if self.proba_output else self.METHODS[:1]
 
     def predict(self, data: Any, feeds: dict | None = None) -> np.ndarray:
         (result,) = self.session.run([self.label_output], feeds or self._required_feeds(data))
@@ -73,7 +65,7 @@ class OnnxModel:
         return feeds
 
     def feeds(self, data: Any) -> dict[str, np.ndarray] | None:
-        """The ONNX inputs for `data`, or None when the original should answer instead."""
+        """The ONNX inputs for `data`, or None when the form cannot take these rows."""
         if len(self.inputs) == 1:
             name, dtype = self.inputs[0]
             array = data.to_numpy() if hasattr(data, "to_numpy") else np.asarray(data)
@@ -85,14 +77,10 @@ class OnnxModel:
         feeds = {}
         for name, dtype in self.inputs:
             value = _typed(columns[name], dtype)
-            if value is None or not self._known(name, value):
+            if value is None:
                 return None
             feeds[name] = value
         return feeds
-
-    def _known(self, name: str, value: np.ndarray) -> bool:
-        known = self.strict.get(name)
-        return known is None or all(v in known for v in value.ravel().tolist())
 
 
 def _typed(array: np.ndarray, dtype) -> np.ndarray | None:

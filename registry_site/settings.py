@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "registry",
     "lineage",
     "serving",
+    "mlflow_compat",
 ]
 
 MIDDLEWARE = [

@@ -28,7 +28,7 @@ urlpatterns = [
     path("api/v1/", include("registry.urls")),
     path("api/v1/", include((lineage_urls.api_urlpatterns, "lineage-api"))),
     path("lineage/", include("lineage.urls")),
-    path("", include("registry.mlflow.urls")),
+    path("", include("mlflow_compat.urls")),
     # Browsers ask for it whatever the page's <link rel="icon"> says.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("", include("registry.ui_urls")),

@@ -11,7 +11,8 @@ from mlflow.exceptions import MlflowException
 from mlflowkit import LIVE, connect, fraud_data, quietly, small_model, trainer
 
 from lineage.models import LineageEvent
-from registry.models import ModelVersion, Run
+from mlflow_compat.models import Run
+from registry.models import ModelVersion
 
 pytestmark = pytest.mark.django_db(**LIVE)
 PIP = ["scikit-learn"]  # skips the client's slow requirement inference

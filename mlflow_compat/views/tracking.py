@@ -3,10 +3,9 @@ logged models and register them: experiments, runs, metrics, logged models."""
 
 from __future__ import annotations
 
-from registry import selectors, tracking
-from registry.mlflow import dialect, search
-from registry.mlflow.http import Call, by_method, endpoint
-from registry.models import Experiment, LoggedModel, Run
+from mlflow_compat import dialect, search, selectors, services
+from mlflow_compat.http import Call, by_method, endpoint
+from mlflow_compat.models import Experiment, LoggedModel, Run
 from registry_site import inputs
 from registry_site.errors import InvalidParameter
 
@@ -20,7 +19,7 @@ EXPERIMENTS = search.Entity(
 
 def _experiment(experiment_id) -> Experiment:
     if str(experiment_id) == "0":
-        return tracking.default_experiment()
+        return services.default_experiment()
     return selectors.experiment_get(experiment_id)
 
 
@@ -42,7 +41,7 @@ def _run_body(run: Run) -> dict:
 @endpoint("GET")
 def experiment_get_by_name(call: Call) -> dict:
     name = call.required("experiment_name")
-    found = tracking.default_experiment() if name == "Default" else selectors.experiment_by_name(name)
+    found = services.default_experiment() if name == "Default" else selectors.experiment_by_name(name)
     return {"experiment": dialect.experiment(found)}
 
 
@@ -53,7 +52,7 @@ def experiment_get(call: Call) -> dict:
 
 @endpoint("POST")
 def experiment_create(call: Call) -> dict:
-    created = tracking.experiment_create(
+    created = services.experiment_create(
         actor=call.user, name=call.required("name"), tags=dialect.tag_dict(call.get("tags"))
     )
     return {"experiment_id": str(created.pk)}
@@ -62,14 +61,10 @@ def experiment_create(call: Call) -> dict:
 @endpoint("POST", reads=("POST",))
 def experiment_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), EXPERIMENTS)
-    limit = search.max_results(call.get("max_results"), default=1000, limit=50_000)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=1000, limit=50_000)
     order = search.parse_order(call.list("order_by"), EXPERIMENTS, default=["id"])
-    rows = list(Experiment.objects.filter(found.where).order_by(*order)[offset : offset + limit + 1])
-    body = {"experiments": [dialect.experiment(row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    rows = selectors.experiment_search(where=found.where, order=order, offset=page.offset, limit=page.fetch)
+    return page.body("experiments", rows, dialect.experiment)
 
 
 # --- runs ----------------------------------------------------------------------------
@@ -77,7 +72,7 @@ def experiment_search(call: Call) -> dict:
 
 @endpoint("POST")
 def run_create(call: Call) -> dict:
-    run = tracking.run_create(
+    run = services.run_create(
         actor=call.user,
         experiment=_experiment(call.get("experiment_id", "0")),
         name=call.get("run_name", ""),
@@ -90,7 +85,7 @@ def run_create(call: Call) -> dict:
 
 @endpoint("POST")
 def run_update(call: Call) -> dict:
-    run = tracking.run_update(
+    run = services.run_update(
         actor=call.user,
         run=_run(call),
         status=call.get("status"),
@@ -107,7 +102,7 @@ def run_get(call: Call) -> dict:
 
 @endpoint("POST")
 def log_parameter(call: Call) -> dict:
-    tracking.run_log(actor=call.user, run=_run(call), params={call.required("key"): call.get("value", "")})
+    services.run_log(actor=call.user, run=_run(call), params={call.required("key"): call.get("value", "")})
     return {}
 
 
@@ -115,19 +110,19 @@ def log_parameter(call: Call) -> dict:
 def log_metric(call: Call) -> dict:
     fields = ("key", "value", "timestamp", "step", "model_id", "dataset_name", "dataset_digest")
     metric = {name: call.get(name) for name in fields}
-    tracking.run_log(actor=call.user, run=_run(call), metrics=[metric])
+    services.run_log(actor=call.user, run=_run(call), metrics=[metric])
     return {}
 
 
 @endpoint("POST")
 def set_tag(call: Call) -> dict:
-    tracking.run_log(actor=call.user, run=_run(call), tags={call.required("key"): call.get("value", "")})
+    services.run_log(actor=call.user, run=_run(call), tags={call.required("key"): call.get("value", "")})
     return {}
 
 
 @endpoint("POST")
 def delete_tag(call: Call) -> dict:
-    tracking.run_delete_tag(actor=call.user, run=_run(call), key=call.required("key"))
+    services.run_delete_tag(actor=call.user, run=_run(call), key=call.required("key"))
     return {}
 
 
@@ -136,7 +131,7 @@ def log_batch(call: Call) -> dict:
     metrics = call.list("metrics")
     if not all(isinstance(metric, dict) for metric in metrics):
         raise InvalidParameter("metrics must be a list of {key, value, timestamp, step} objects")
-    tracking.run_log(
+    services.run_log(
         actor=call.user,
         run=_run(call),
         params=dialect.tag_dict(call.get("params"), what="params"),
@@ -154,25 +149,21 @@ def log_inputs(call: Call) -> dict:
             raise InvalidParameter("datasets must be a list of {dataset, tags} objects")
         datasets.append({"dataset": item["dataset"], "tags": dialect.tag_dict(item.get("tags"))})
     # Logged models given as `models` (models a run evaluated) are not kept.
-    tracking.run_log_inputs(actor=call.user, run=_run(call), datasets=datasets)
+    services.run_log_inputs(actor=call.user, run=_run(call), datasets=datasets)
     return {}
 
 
 @endpoint("POST")
 def log_outputs(call: Call) -> dict:
-    tracking.run_log_outputs(actor=call.user, run=_run(call), models=call.list("models"))
+    services.run_log_outputs(actor=call.user, run=_run(call), models=call.list("models"))
     return {}
 
 
 @endpoint("GET")
 def metric_history(call: Call) -> dict:
-    limit = search.max_results(call.get("max_results"), default=MAX_HISTORY_PAGE, limit=MAX_HISTORY_PAGE)
-    offset = search.page_offset(call.get("page_token"))
-    points = selectors.metric_history(_run(call), call.required("metric_key"), offset=offset, limit=limit + 1)
-    body = {"metrics": [dialect.metric(point) for point in points[:limit]]}
-    if len(points) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    page = call.page(default=MAX_HISTORY_PAGE, limit=MAX_HISTORY_PAGE)
+    points = selectors.metric_history(_run(call), call.required("metric_key"), offset=page.offset, limit=page.fetch)
+    return page.body("metrics", points, dialect.metric)
 
 
 # --- logged models -------------------------------------------------------------------
@@ -184,7 +175,7 @@ def _logged_body(model: LoggedModel) -> dict:
 
 @endpoint("POST")
 def logged_model_create(call: Call) -> dict:
-    model = tracking.logged_model_create(
+    model = services.logged_model_create(
         actor=call.user,
         experiment=_experiment(call.required("experiment_id")),
         name=call.get("name", ""),
@@ -204,7 +195,7 @@ def logged_model_get(call: Call, model_id: str) -> dict:
 @endpoint("PATCH")
 def logged_model_finalize(call: Call, model_id: str) -> dict:
     model = selectors.logged_model_get(model_id)
-    return _logged_body(tracking.logged_model_finalize(actor=call.user, model=model, status=call.required("status")))
+    return _logged_body(services.logged_model_finalize(actor=call.user, model=model, status=call.required("status")))
 
 
 logged_model = by_method(GET=logged_model_get, PATCH=logged_model_finalize)
@@ -213,28 +204,27 @@ logged_model = by_method(GET=logged_model_get, PATCH=logged_model_finalize)
 @endpoint("PATCH")
 def logged_model_set_tags(call: Call, model_id: str) -> dict:
     tags = dialect.tag_dict(call.get("tags"))
-    tracking.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), tags=tags)
+    services.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), tags=tags)
     return {}
 
 
 @endpoint("DELETE")
 def logged_model_delete_tag(call: Call, model_id: str, key: str) -> dict:
-    tracking.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), drop_tag=key)
+    services.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), drop_tag=key)
     return {}
 
 
 @endpoint("POST")
 def logged_model_log_params(call: Call, model_id: str) -> dict:
     params = dialect.tag_dict(call.get("params"), what="params")
-    tracking.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), params=params)
+    services.logged_model_update(actor=call.user, model=selectors.logged_model_get(model_id), params=params)
     return {}
 
 
 @endpoint("POST", reads=("POST",))
 def logged_model_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.LOGGED_MODELS)
-    limit = search.max_results(call.get("max_results"), default=MAX_LOGGED_MODELS_PAGE, limit=1000)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=MAX_LOGGED_MODELS_PAGE, limit=1000)
     order = _logged_model_order(call.list("order_by"))
     experiment_ids = [
         inputs.whole_number(e, name="experiment_ids", minimum=0)
@@ -246,13 +236,10 @@ def logged_model_search(call: Call) -> dict:
         where=found.where,
         annotations=found.annotations,
         order=order,
-        offset=offset,
-        limit=limit + 1,
+        offset=page.offset,
+        limit=page.fetch,
     )
-    body = {"models": [dialect.logged_model(m, selectors.logged_model_metrics(m)) for m in models[:limit]]}
-    if len(models) > limit:
-        body["next_page_token"] = search.page_token(offset + limit)
-    return body
+    return page.body("models", models, lambda m: dialect.logged_model(m, selectors.logged_model_metrics(m)))
 
 
 def _logged_model_order(clauses: list) -> list[str]:

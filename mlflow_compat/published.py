@@ -17,11 +17,13 @@ from typing import BinaryIO
 
 import yaml
 
-from registry import artifacts, selectors
+from mlflow_compat import selectors
+from registry import artifacts
 from registry.formats.archives import Archive, open_archive
 from registry.formats.detect import detect
 from registry.formats.mlflow_models import model_root
 from registry.models import ModelVersion
+from registry.selectors import model_get, version_get
 from registry_site.errors import NotFound
 
 PREFIX = "registry"
@@ -41,7 +43,7 @@ def location(version: ModelVersion) -> str:
 
 def _version_at(path: str) -> tuple[ModelVersion, str]:
     _, name, number, *rest = path.split("/", 3) + [""]
-    return selectors.version_get(name, number), rest[0] if rest else ""
+    return version_get(name, number), rest[0] if rest else ""
 
 
 class _Folder:
@@ -121,7 +123,7 @@ def listing(path: str) -> list[dict]:
     if len(parts) == 1:
         return [{"path": name, "is_dir": True} for name in selectors.model_names()]
     if len(parts) == 2:
-        numbers = selectors.version_numbers(selectors.model_get(parts[1]))
+        numbers = selectors.version_numbers(model_get(parts[1]))
         return [{"path": str(number), "is_dir": True} for number in numbers]
     version, sub = _version_at(path)
     with _folder(version) as folder:

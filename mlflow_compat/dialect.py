@@ -7,8 +7,9 @@ import math
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from registry.mlflow.sources import logged_model_folder, run_folder
-from registry.models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, RunInput, RunMetric
+from mlflow_compat.models import Experiment, LoggedModel, Run, RunInput, RunMetric
+from mlflow_compat.sources import logged_model_folder, run_folder
+from registry.models import ModelVersion, RegisteredModel
 from registry_site.errors import InvalidParameter
 
 SCHEME = "mlflow-artifacts:/"

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from registry import artifacts, selectors
+from mlflow_compat import published, selectors, store
+from mlflow_compat.models import LoggedModel
+from registry import artifacts
 from registry.artifacts import IncomingArtifact
-from registry.mlflow import published, store
-from registry.models import LoggedModel, ModelVersion
+from registry.models import ModelVersion
+from registry.selectors import alias_get, model_get, version_for_ref, version_get
 from registry_site.errors import InvalidParameter, NotFound
 
 PROXY_MARKER = "/mlflow-artifacts/artifacts/"
@@ -97,13 +99,13 @@ def _registered(reference: str) -> Origin:
     logged model, as the MLflow client reads one-segment `models:/` URIs."""
     name, at, alias = reference.partition("@")
     if at:
-        number = selectors.alias_get(selectors.model_get(name), alias.split("/")[0]).version.version
+        number = alias_get(model_get(name), alias.split("/")[0]).version.version
     elif "/" in reference:
         name, _, ref = reference.partition("/")
-        number = selectors.version_for_ref(name, ref.split("/")[0]).version
+        number = version_for_ref(name, ref.split("/")[0]).version
     else:
         return _logged_model(reference)
-    version = selectors.version_get(name, number)
+    version = version_get(name, number)
     return Origin(version=version, run_id=version.run_id)
 
 

@@ -5,12 +5,13 @@ Every RPC answers under `/api/2.0/mlflow/` and, as on an MLflow server, under
 JSON 404 (`ENDPOINT_NOT_FOUND`), which the client needs for its fallbacks.
 """
 
-from django.http import JsonResponse
 from django.urls import include, path
 
-from registry.mlflow import artifacts_proxy, views_registry, views_tracking
+from mlflow_compat.views import artifacts, model_registry, tracking
 
-R, T = views_registry, views_tracking
+app_name = "mlflow_compat"
+
+R, T = model_registry, tracking
 
 rpc = [
     path("registered-models/create", R.registered_model_create),
@@ -56,27 +57,13 @@ rpc = [
 ]
 
 
-def server_info(request) -> JsonResponse:
-    """What the client asks before artifact transfers. Public, as on an MLflow server:
-    it says nothing but which optional protocols are off."""
-    return JsonResponse(
-        {
-            "store_type": None,
-            "workspaces_enabled": False,
-            "trace_archival_enabled": False,
-            "multipart_uploads_enabled": False,
-            "multipart_downloads_enabled": False,
-        }
-    )
-
-
 urlpatterns = [
     path("api/2.0/mlflow/", include(rpc)),
     path("ajax-api/2.0/mlflow/", include(rpc)),
-    path("api/2.0/mlflow-artifacts/artifacts", artifacts_proxy.listing),
-    path("api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts_proxy.artifact, name="mlflow-artifact"),
-    path("ajax-api/2.0/mlflow-artifacts/artifacts", artifacts_proxy.listing),
-    path("ajax-api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts_proxy.artifact),
-    path("api/3.0/mlflow/server-info", server_info),
-    path("ajax-api/3.0/mlflow/server-info", server_info),
+    path("api/2.0/mlflow-artifacts/artifacts", artifacts.listing),
+    path("api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts.artifact, name="artifact"),
+    path("ajax-api/2.0/mlflow-artifacts/artifacts", artifacts.listing),
+    path("ajax-api/2.0/mlflow-artifacts/artifacts/<path:path>", artifacts.artifact),
+    path("api/3.0/mlflow/server-info", artifacts.server_info),
+    path("ajax-api/3.0/mlflow/server-info", artifacts.server_info),
 ]

@@ -17,6 +17,7 @@ from django.http import HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
+from mlflow_compat import search
 from registry.auth import READ
 from registry_site import access, inputs
 from registry_site.errors import (
@@ -105,6 +106,10 @@ class Call:
         if not isinstance(value, list):
             raise InvalidParameter(f"{name} must be a list")
         return value
+
+    def page(self, *, default: int, limit: int) -> search.Page:
+        """The page of a listing asked for with `max_results` and `page_token`."""
+        return search.Page.asked(self.get("max_results"), self.get("page_token"), default=default, limit=limit)
 
     def bool(self, name: str) -> bool:
         value = self.get(name, False)

@@ -8,11 +8,11 @@ folder tree of `store`. Both stream: no file is held in memory whole.
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import FileResponse, JsonResponse
 
+from mlflow_compat import published, store
+from mlflow_compat.http import Call, by_method, endpoint
 from registry.auth import UPLOAD
-from registry.mlflow import published, store
-from registry.mlflow.http import Call, by_method, endpoint
 from registry.services import require
 from registry_site.errors import InvalidParameter
 
@@ -66,3 +66,17 @@ def _writable(raw: str) -> str:
 
 
 artifact = by_method(GET=download, PUT=upload, DELETE=delete)
+
+
+def server_info(request) -> JsonResponse:
+    """What the client asks before artifact transfers. Public, as on an MLflow server:
+    it says nothing but which optional protocols are off."""
+    return JsonResponse(
+        {
+            "store_type": None,
+            "workspaces_enabled": False,
+            "trace_archival_enabled": False,
+            "multipart_uploads_enabled": False,
+            "multipart_downloads_enabled": False,
+        }
+    )

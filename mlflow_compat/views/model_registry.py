@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from registry import selectors, services, tracking
-from registry.mlflow import dialect, published, search
-from registry.mlflow.http import Call, by_method, endpoint
+from mlflow_compat import dialect, published, search, selectors
+from mlflow_compat.http import Call, by_method, endpoint
+from mlflow_compat.services import model_version_register
+from registry import selectors as registry_selectors
+from registry import services
 from registry.models import RegisteredModel
 
 MAX_MODELS_PAGE = 1000
@@ -19,7 +21,7 @@ def _model_body(model: RegisteredModel) -> dict:
 
 
 def _model(call: Call) -> RegisteredModel:
-    return selectors.model_get(call.required("name"))
+    return registry_selectors.model_get(call.required("name"))
 
 
 def _version(call: Call):
@@ -70,22 +72,15 @@ def registered_model_delete(call: Call) -> dict:
 @endpoint("GET")
 def registered_model_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.REGISTERED_MODELS)
-    limit = search.max_results(call.get("max_results"), default=100, limit=MAX_MODELS_PAGE)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=100, limit=MAX_MODELS_PAGE)
     order = search.parse_order(call.list("order_by"), search.REGISTERED_MODELS, default=["name", "id"])
     models = selectors.model_search(
-        where=found.where, annotations=found.annotations, order=order, offset=offset, limit=limit + 1
+        where=found.where, annotations=found.annotations, order=order, offset=page.offset, limit=page.fetch
     )
-    newest = selectors.newest_per_stage([model.pk for model in models[:limit]])
-    page = [dialect.registered_model(m, [v for v in newest if v.model_id == m.pk]) for m in models[:limit]]
-    return _page("registered_models", page, more=len(models) > limit, next_offset=offset + limit)
-
-
-def _page(key: str, items: list, *, more: bool, next_offset: int) -> dict:
-    body = {key: items}
-    if more:
-        body["next_page_token"] = search.page_token(next_offset)
-    return body
+    newest = selectors.newest_per_stage([model.pk for model in models[: page.limit]])
+    return page.body(
+        "registered_models", models, lambda m: dialect.registered_model(m, [v for v in newest if v.model_id == m.pk])
+    )
 
 
 @endpoint("POST", "GET", reads=("POST", "GET"))
@@ -113,7 +108,7 @@ def registered_model_delete_tag(call: Call) -> dict:
 
 @endpoint("POST")
 def alias_set(call: Call) -> dict:
-    version = selectors.version_get(call.required("name"), call.required("version"))
+    version = registry_selectors.version_get(call.required("name"), call.required("version"))
     services.alias_set(actor=call.user, model=version.model, alias=call.required("alias"), version=version)
     return {}
 
@@ -127,7 +122,7 @@ def alias_delete(call: Call) -> dict:
 @endpoint("GET")
 def alias_get(call: Call) -> dict:
     model = _model(call)
-    alias = selectors.alias_get(model, call.required("alias"))
+    alias = registry_selectors.alias_get(model, call.required("alias"))
     return {"model_version": dialect.model_version(selectors.version_described(model.name, alias.version.version))}
 
 
@@ -139,7 +134,7 @@ alias = by_method(GET=alias_get, POST=alias_set, DELETE=alias_delete)
 
 @endpoint("POST")
 def version_create(call: Call) -> dict:
-    version = tracking.model_version_register(
+    version = model_version_register(
         actor=call.user,
         name=call.required("name"),
         source=call.required("source"),
@@ -183,14 +178,12 @@ def version_delete(call: Call) -> dict:
 @endpoint("GET")
 def version_search(call: Call) -> dict:
     found = search.parse_filter(call.get("filter"), search.MODEL_VERSIONS)
-    limit = search.max_results(call.get("max_results"), default=10_000, limit=MAX_VERSIONS_PAGE)
-    offset = search.page_offset(call.get("page_token"))
+    page = call.page(default=10_000, limit=MAX_VERSIONS_PAGE)
     order = search.parse_order(call.list("order_by"), search.MODEL_VERSIONS, default=["model__name", "-version"])
     versions = selectors.version_search(
-        where=found.where, annotations=found.annotations, order=order, offset=offset, limit=limit + 1
+        where=found.where, annotations=found.annotations, order=order, offset=page.offset, limit=page.fetch
     )
-    page = [dialect.model_version(version) for version in versions[:limit]]
-    return _page("model_versions", page, more=len(versions) > limit, next_offset=offset + limit)
+    return page.body("model_versions", versions, dialect.model_version)
 
 
 @endpoint("GET")
@@ -198,7 +191,7 @@ def version_download_uri(call: Call) -> dict:
     """The version's own stored artifact, as a folder of the artifact proxy. Absolute,
     so it also works for a client whose tracking URI is another server."""
     version = _version(call)
-    path = reverse("mlflow-artifact", kwargs={"path": published.location(version)})
+    path = reverse("mlflow_compat:artifact", kwargs={"path": published.location(version)})
     return {"artifact_uri": call.request.build_absolute_uri(path)}
 
 

@@ -236,6 +236,32 @@ def max_results(raw, *, default: int, limit: int) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, from the request's `max_results` and `page_token`. A
+    selector fetches `fetch` rows, one more than the page shows, to tell whether
+    another page follows."""
+
+    offset: int
+    limit: int
+
+    @classmethod
+    def asked(cls, max_results_raw, token: str | None, *, default: int, limit: int) -> Page:
+        shown = max_results(max_results_raw, default=default, limit=limit)  # its error comes before the token's
+        return cls(offset=page_offset(token), limit=shown)
+
+    @property
+    def fetch(self) -> int:
+        return self.limit + 1
+
+    def body(self, key: str, rows: list, shape) -> dict:
+        """`{key: [shape(row)...]}` for the rows shown, and the next page's token if any."""
+        body = {key: [shape(row) for row in rows[: self.limit]]}
+        if len(rows) > self.limit:
+            body["next_page_token"] = page_token(self.offset + self.limit)
+        return body
+
+
 REGISTERED_MODELS = Entity(
     attributes={"name": "name"},
     order={"name": "name", "creation_timestamp": "created_at", "last_updated_timestamp": "updated_at"},

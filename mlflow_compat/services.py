@@ -15,21 +15,21 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from lineage.datasets import dataset_ref
-from registry import selectors, services
-from registry.auth import UPLOAD
-from registry.mlflow import sources
-from registry.models import (
+from mlflow_compat import selectors, sources
+from mlflow_compat.models import (
     Experiment,
     LoggedModel,
     LoggedModelStatus,
-    ModelVersion,
     Run,
     RunInput,
     RunMetric,
     RunStatus,
     VersionSource,
 )
-from registry.services import require
+from registry.auth import UPLOAD
+from registry.models import ModelVersion
+from registry.selectors import model_get
+from registry.services import model_version_create, require
 from registry_site import inputs
 from registry_site.errors import AlreadyExists, InvalidParameter, RegistryError
 
@@ -283,11 +283,11 @@ def model_version_register(
     """A new version of the existing model `name` from an MLflow `source` (a logged
     model, a run's folder, an artifact-proxy folder or another registered version)."""
     require(actor, UPLOAD)
-    selectors.model_get(name)  # MLflow adds versions to existing models only
+    model_get(name)  # MLflow adds versions to existing models only
     origin = sources.resolve(source, model_id=model_id)
     training = _training(run_id or origin.run_id, origin)
     with origin.artifact() as incoming:
-        version = services.model_version_create(
+        version = model_version_create(
             actor=actor,
             model_name=name,
             artifact=incoming,

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import boto3
 import joblib
+import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
@@ -205,3 +206,11 @@ def database_unreachable(tmp_path):
     finally:
         broken.close()
         connections["default"] = real
+
+
+# Tests that start the product in processes of their own, on a SQLite file of their own:
+# CI's PostgreSQL pass would only run them again on SQLite.
+own_sqlite_processes = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="starts its own processes on SQLite: run in CI's SQLite pass",
+)

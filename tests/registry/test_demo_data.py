@@ -8,6 +8,8 @@ from django.core.management import call_command
 
 from registry.models import Alias, ModelVersion, RegisteredModel
 
+from kit import own_sqlite_processes
+
 MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
 
@@ -33,6 +35,7 @@ def test_running_the_demo_command_twice_adds_nothing(db):
     assert ModelVersion.objects.count() == count
 
 
+@own_sqlite_processes
 def test_the_demo_versions_are_compiled_to_onnx_by_the_worker(tmp_path):
     """What `python3 dev.py run` does on a fresh clone: migrate, seed with ONNX compilation
     on and in the background (the defaults), and run the worker, each a process of its own."""

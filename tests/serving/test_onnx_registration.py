@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 from onnxkit import compilation, fitted, held_out, split_body
 
 from registry.models import OnnxCompilation
@@ -16,14 +17,14 @@ FAMILY = "logistic regression"
 
 
 def test_in_the_background_the_upload_answers_with_the_compilation_pending(
-    onnx_on, settings, as_alice, run_worker, django_capture_on_commit_callbacks
+    onnx_on, settings, as_alice, django_capture_on_commit_callbacks
 ):
     settings.ONNX_COMPILE_IN_BACKGROUND = True
 
     with django_capture_on_commit_callbacks(execute=False) as after_commit:
         response = upload(as_alice, "m", joblib_bytes(fitted(FAMILY)))
-        run_worker()  # nothing is enqueued before the version commits
 
+    assert not DBTaskResult.objects.exists()  # nothing is enqueued before the version commits
     assert response.status_code == 201
     assert response.json()["onnx"]["status"] == "pending"
     assert response.json()["onnx"]["runtime"] == "sklearn"

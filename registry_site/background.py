@@ -27,8 +27,9 @@ _due_lock = threading.Lock()
 
 def enqueue_after_commit(task, *args, **kwargs) -> None:
     """Enqueue `task(*args, **kwargs)` once the current transaction commits (at once
-    outside one)."""
-    transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+    outside one). A queue that cannot be reached is logged, not raised: the request's
+    writes are committed and their work is recorded as pending, so its answer stands."""
+    transaction.on_commit(lambda: task.enqueue(*args, **kwargs), robust=True)
 
 
 def enqueue_coalesced_after_commit(task, *, gather: float) -> None:
@@ -36,7 +37,7 @@ def enqueue_coalesced_after_commit(task, *, gather: float) -> None:
     process already enqueued one that will start after this commit: many commits then
     share one run, which finds all their work waiting. With gather 0, every commit
     enqueues its own run."""
-    transaction.on_commit(lambda: _enqueue_coalesced(task, gather))
+    transaction.on_commit(lambda: _enqueue_coalesced(task, gather), robust=True)
 
 
 def _enqueue_coalesced(task, gather: float) -> None:
@@ -48,4 +49,8 @@ def _enqueue_coalesced(task, gather: float) -> None:
         if now < _due.get(task.name, 0.0) - _OVERLAP:
             return
         _due[task.name] = now + gather
-    task.using(run_after=timezone.now() + timedelta(seconds=gather)).enqueue()
+    try:
+        task.using(run_after=timezone.now() + timedelta(seconds=gather)).enqueue()
+    except Exception:
+        _due.pop(task.name, None)  # not enqueued: the next commit tries again
+        raise

@@ -4,6 +4,11 @@ Upstream follows edges backwards (dataset <- producing job <- its inputs ...), d
 forwards; never Marquez's "everything sharing a dataset" expansion, so the readers of an
 input do not appear upstream of its outputs. One recursive query (PostgreSQL and SQLite)
 returns the reached nodes with their distance and every edge between them.
+
+Around a model version the first step upstream is taken by run, as Marquez does with
+dataset versions: the runs that produced that version and the datasets those runs read,
+not everything its training job ever read. Beyond that first step, and for jobs and
+datasets, edges are the jobs' (`JobIO`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
-from lineage.models import Dataset, Direction, Job, JobIO
+from lineage import runlevel
+from lineage.models import TERMINAL_STATES, Dataset, Direction, Job, JobIO
 from registry_site.errors import InvalidParameter, NotFound
 
 DATASET, JOB = 0, 1
@@ -57,6 +63,10 @@ class Graph:
     edges: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     datasets: dict[int, Dataset] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
+    # Jobs reached through a run (next to a model version): the state of that run.
+    run_states: dict[tuple[int, int], str] = field(default_factory=dict)
+    # ... and the datasets those runs read and wrote, which a job's node then lists.
+    run_io: dict[int, dict[str, list[dict]]] = field(default_factory=dict)
     truncated: bool = False
 
     def node(self, key: tuple[int, int]) -> Dataset | Job:
@@ -104,31 +114,86 @@ def lineage_graph(node: str, *, depth: int = DEFAULT_DEPTH, direction: str = "bo
     if not start:
         raise NotFound(f"no lineage node {node}")
     graph = Graph(start=start)
-    for tag, kind, a, b in _walk(start, depth, direction):
+    versions = set(
+        Dataset.objects.filter(pk__in=[pk for kind, pk in start if kind == DATASET], type="MODEL").values_list(
+            "pk", flat=True
+        )
+    )
+    producers = runlevel.producing_runs(versions) if versions and direction != "downstream" and depth else []
+    seeds = {"upstream": [], "downstream": []}
+    for key in start:
+        run_level = key[0] == DATASET and key[1] in versions
+        seeds["upstream"].append((*key, depth if run_level else 0))
+        seeds["downstream"].append((*key, 0))
+    if depth >= 2:
+        seeds["upstream"] += [(DATASET, pk, 2) for pk in {row.dataset_id for run in producers for row in run.inputs}]
+    for tag, kind, a, b in _walk(seeds, depth, direction):
         if tag == "node":
-            graph.depths[(kind, a)] = b
+            graph.depths[(kind, a)] = min(b, graph.depths.get((kind, a), b))
         elif tag == Direction.IN:
             graph.edges.append(((DATASET, b), (JOB, a)))
         else:
             graph.edges.append(((JOB, a), (DATASET, b)))
+    for key in start:  # a version seeded past the depth limit so that its jobs' edges are not walked
+        graph.depths[key] = 0
     graph.truncated = len(graph.depths) >= MAX_NODES
+    _add_producers(graph, producers, depth)
     _load(graph)
+    _add_reader_states(graph, versions)
     return graph
 
 
-def _walk(start: list[tuple[int, int]], depth: int, direction: str) -> list[tuple]:
+def _add_producers(graph: Graph, producers: list[runlevel.ProducingRun], depth: int) -> None:
+    """The version's producing runs, each as its job, fed by the datasets it read."""
+    for run in producers:
+        job = (JOB, run.job_id)
+        graph.depths.setdefault(job, 1)
+        graph.run_states[job] = run.state
+        graph.run_io[run.job_id] = run.io
+        graph.edges.append((job, (DATASET, run.output_id)))
+        if depth >= 2:
+            graph.edges += [((DATASET, row.dataset_id), job) for row in run.inputs]
+    graph.edges = list(dict.fromkeys(graph.edges))
+
+
+def _add_reader_states(graph: Graph, versions: set[int]) -> None:
+    """A job that read a version shows the state of its last run that read it. A
+    streaming job whose run ended no longer reads the version (an alias that moved on
+    to another version): it leaves the graph, unless something else led to it."""
+    readers = [b[1] for a, b in graph.edges if a[0] == DATASET and a[1] in versions and b[0] == JOB]
+    stopped = set()
+    for job_id, state in runlevel.reading_states(versions, readers).items():
+        key = (JOB, job_id)
+        graph.run_states.setdefault(key, state)
+        if (
+            graph.jobs[job_id].type == "STREAM"
+            and state in TERMINAL_STATES
+            and _only_reads_versions(graph, key, versions)
+        ):
+            stopped.add(key)
+    for key in stopped:
+        del graph.depths[key], graph.jobs[key[1]], graph.run_states[key]
+    graph.edges = [(a, b) for a, b in graph.edges if a not in stopped and b not in stopped]
+
+
+def _only_reads_versions(graph: Graph, key: tuple[int, int], versions: set[int]) -> bool:
+    return all(b == key and a[0] == DATASET and a[1] in versions for a, b in graph.edges if key in (a, b))
+
+
+def _walk(seeds: dict[str, list[tuple[int, int, int]]], depth: int, direction: str) -> list[tuple]:
+    """`seeds`: per walk, (kind, id, depth) to start from; a seed at `depth` is reached
+    but not walked from."""
     io = connection.ops.quote_name(JobIO._meta.db_table)
-    seed = " UNION ALL ".join("SELECT CAST(%s AS INTEGER), CAST(%s AS BIGINT), 0" for _ in start)
-    seed_params = [value for key in start for value in key]
     ctes, params, names = [], [], []
     # (a job's edges, a dataset's edges) to follow: upstream a job's inputs and a
     # dataset's producers, downstream a job's outputs and a dataset's readers.
     walks = {"upstream": (Direction.IN, Direction.OUT), "downstream": (Direction.OUT, Direction.IN)}
     for name, (job_edges, dataset_edges) in walks.items():
         if direction in (name, "both"):
+            seed = " UNION ALL ".join("SELECT CAST(%s AS INTEGER), CAST(%s AS BIGINT), %s" for _ in seeds[name])
             step = _STEP.format(walk=name, io=io)
             ctes.append(f"{name} (kind, id, depth) AS ({seed} UNION {step})")
-            params += [*seed_params, job_edges, dataset_edges, depth]
+            params += [*(value for key in seeds[name] for value in key), job_edges, dataset_edges, depth]
             names.append(f"SELECT kind, id, depth FROM {name}")  # noqa: S608 (constant CTE names)
     sql = "WITH RECURSIVE " + ",\n".join(ctes) + ",\n" + _RESULT.format(walks=" UNION ALL ".join(names), io=io)
     with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from lineage import runlevel
 from lineage.events import run_uuid
 from lineage.models import Dataset, DatasetVersion, Direction, Job, JobIO, LineageEvent, Namespace, Run, RunIO
 from registry_site.errors import NotFound
@@ -149,3 +150,13 @@ def search(text: str, *, limit: int = 50) -> list[Dataset | Job]:
     datasets = Dataset.objects.select_related("namespace").filter(match).order_by("namespace__name", "name")
     jobs = Job.objects.select_related("namespace").filter(match).order_by("namespace__name", "name")
     return [*datasets[:limit], *jobs[:limit]]
+
+
+def model_version_inputs(model_name: str, version: int) -> list[dict[str, str]] | None:
+    """`{namespace, name}` of each dataset read by the runs that produced a model
+    version: what its graph shows upstream. None while lineage has no such version."""
+    found = Dataset.objects.filter(namespace__name=model_name, name=str(version), type="MODEL")
+    ids = set(found.values_list("pk", flat=True))
+    if not ids:
+        return None
+    return [{"namespace": d.namespace.name, "name": d.name} for d in runlevel.version_inputs(ids)]

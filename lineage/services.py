@@ -18,12 +18,14 @@ from lineage import tasks
 from lineage.auth import POST
 from lineage.events import ParsedEvent, dedupe_key, parse_event
 from lineage.models import ForwardState, LineageEvent, PendingFold
+from lineage.runlevel import SOURCE_RUN_FACET
 from registry_site import background
 from registry_site.errors import Forbidden
 
 log = logging.getLogger(__name__)
 
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+DATASET_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent"
 DATASET_TYPE_SCHEMA = (
     "https://openlineage.io/spec/facets/1-0-1/DatasetTypeDatasetFacet.json#/$defs/DatasetTypeDatasetFacet"
 )
@@ -32,6 +34,8 @@ PRODUCER = "urn:model-registry:lineage"
 # Model versions are datasets of type MODEL named (namespace=<model>, name=<version>),
 # so their node id is model:<model>:<version>; their training job lives here.
 MODEL_JOB_NAMESPACE = "model-registry"
+# A model version's dataset facet: its stage and aliases, shown on its node.
+MODEL_VERSION_FACET = "modelRegistry_version"
 _RUN_NAMESPACE = uuid.UUID("0b6f7c52-3f1e-4f55-8a7e-3c0f5a8f9d21")
 
 
@@ -144,19 +148,59 @@ def model_version_lineage_record(
             "facets": {"jobType": _facet(JOB_TYPE_SCHEMA, processingType="BATCH", integration="MODEL_REGISTRY")},
         },
         "inputs": [{"namespace": i["namespace"], "name": i["name"], "facets": {}} for i in inputs],
-        "outputs": [
-            {
-                "namespace": model_name,
-                "name": str(version),
-                "facets": {"datasetType": _facet(DATASET_TYPE_SCHEMA, datasetType="MODEL")},
-            }
-        ],
+        "outputs": [_model_version(model_name, version, stage="None", aliases=[])],
     }
     if source_run_id:
-        document["run"]["facets"]["modelRegistry_sourceRun"] = _facet(
-            f"{PRODUCER}:facets:SourceRunFacet", runId=source_run_id
-        )
+        document["run"]["facets"][SOURCE_RUN_FACET] = _facet(f"{PRODUCER}:facets:SourceRunFacet", runId=source_run_id)
     return lineage_event_record(actor=None, document=document)
+
+
+def model_version_state_record(
+    *, model_name: str, version: int, stage: str, aliases: list[str], event_time: datetime
+) -> LineageEvent | None:
+    """Record a model version's stage and aliases on its dataset (a DatasetEvent): the
+    graph shows them on the version's node, the latest event winning."""
+    document = {
+        "eventTime": event_time.isoformat(),
+        "producer": PRODUCER,
+        "schemaURL": DATASET_EVENT_SCHEMA,
+        "dataset": _model_version(model_name, version, stage=stage, aliases=aliases),
+    }
+    return lineage_event_record(actor=None, document=document)
+
+
+def model_serving_record(
+    *, job_name: str, run_id: uuid.UUID, model_name: str, version: int, began: bool, event_time: datetime
+) -> LineageEvent | None:
+    """Record that a stage or an alias (the streaming job `job_name`) began or stopped
+    serving a model version: one run per span, START when it begins, COMPLETE when it ends."""
+    document = {
+        "eventType": "START" if began else "COMPLETE",
+        "eventTime": event_time.isoformat(),
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+        "run": {"runId": str(run_id), "facets": {}},
+        "job": {
+            "namespace": MODEL_JOB_NAMESPACE,
+            "name": job_name,
+            "facets": {
+                "jobType": _facet(
+                    JOB_TYPE_SCHEMA, processingType="STREAMING", integration="MODEL_REGISTRY", jobType="SERVING"
+                )
+            },
+        },
+        "inputs": [{"namespace": model_name, "name": str(version), "facets": {}}],
+        "outputs": [],
+    }
+    return lineage_event_record(actor=None, document=document)
+
+
+def _model_version(model_name: str, version: int, *, stage: str, aliases: list[str]) -> dict:
+    facets = {
+        "datasetType": _facet(DATASET_TYPE_SCHEMA, datasetType="MODEL"),
+        MODEL_VERSION_FACET: _facet(f"{PRODUCER}:facets:ModelVersionFacet", stage=stage, aliases=sorted(aliases)),
+    }
+    return {"namespace": model_name, "name": str(version), "facets": facets}
 
 
 def _facet(schema_url: str, **fields) -> dict:

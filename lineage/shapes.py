@@ -140,6 +140,7 @@ def _node_json(graph: Graph, key, node_id: str, job_io: dict, in_edges: list, ou
     if key[0] == DATASET:
         kind, data = ("MODEL" if node.is_model else "DATASET"), dataset_json(node, full=False)
     else:
-        kind, data = "JOB", job_json(node, job_io.get(node.pk, {}), full=False)
+        io = graph.run_io.get(node.pk) or job_io.get(node.pk, {})  # a producing run's own datasets
+        kind, data = "JOB", job_json(node, io, full=False)
     edge_order = sorted(in_edges, key=lambda e: e["origin"]), sorted(out_edges, key=lambda e: e["destination"])
     return {"id": node_id, "type": kind, "data": data, "inEdges": edge_order[0], "outEdges": edge_order[1]}

@@ -121,6 +121,40 @@ class Alias(models.Model):
         return f"{self.model.name}@{self.name}"
 
 
+# A stage serves its newest version; Archived and None serve nothing.
+SERVING_STAGES = (Stage.STAGING, Stage.PRODUCTION)
+
+
+class Holding(models.Model):
+    """A span of time during which a version served a stage or an alias: what
+    `/model/<name>/<stage|alias>/invocations` resolved to. Opened and closed on every
+    promotion, each span a run of the serving job in lineage."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="holdings")
+    model_name = models.CharField(max_length=256)  # as it was named during the span
+    target = models.CharField(max_length=300)  # a stage, or "@" and an alias
+    version = models.PositiveIntegerField()
+    run_id = models.UUIDField(unique=True)
+    began_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-began_at", "-id"]
+        indexes = [models.Index(fields=["model", "ended_at"], name="holding_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model_name}{self.separator}{self.target.lstrip('@')} v{self.version}"
+
+    @property
+    def separator(self) -> str:
+        return "@" if self.target.startswith("@") else "/"
+
+    @property
+    def job_name(self) -> str:
+        """The lineage job of this stage or alias: `serve.iris@champion`, `serve.iris/Production`."""
+        return f"serve.{self.model_name}{self.separator}{self.target.lstrip('@')}"
+
+
 class AuditAction(models.TextChoices):
     VERSION_CREATE = "version_create", "Version registered"
     STAGE = "stage", "Stage change"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 import math
 import re
+import uuid
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lineage import services as lineage_services
@@ -19,9 +22,11 @@ from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOA
 from registry.compilation.services import onnx_compile_scheduled
 from registry.models import (
     ALIAS_PATTERN,
+    SERVING_STAGES,
     Alias,
     AuditAction,
     AuditEntry,
+    Holding,
     ModelVersion,
     RegisteredModel,
     Stage,
@@ -217,6 +222,7 @@ def registered_model_delete(*, actor, model: RegisteredModel, comment: str = "")
     _audit(
         actor=actor, model_name=model.name, action=AuditAction.MODEL_DELETE, before=f"{count} versions", comment=comment
     )
+    _end_holdings(model.holdings.filter(ended_at=None), timezone.now())
     model.delete()
 
 
@@ -239,6 +245,7 @@ def registered_model_rename(*, actor, model: RegisteredModel, new_name: str) -> 
     except IntegrityError:
         raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
     _audit(actor=actor, model_name=new_name, action=AuditAction.MODEL_RENAME, before=old_name, after=new_name)
+    _sync_serving(model)
     return model
 
 
@@ -416,7 +423,9 @@ def model_version_delete(*, actor, version: ModelVersion, comment: str = "") -> 
         before=version.stage,
         comment=comment,
     )
+    model = version.model
     version.delete()
+    _sync_serving(model)
 
 
 # --- promotion ---------------------------------------------------------------------------
@@ -433,8 +442,9 @@ def model_version_transition_stage(
     comment = check_text(comment, field="comment", limit=4096)
     _lock_model(version.model_id)
     version.refresh_from_db(fields=["stage"])
-    if archive_existing and target in (Stage.STAGING, Stage.PRODUCTION):
-        _archive_holders(actor, version, target, comment)
+    touched = {version.version}
+    if archive_existing and target in SERVING_STAGES:
+        touched |= _archive_holders(actor, version, target, comment)
     if version.stage != target:
         _audit(
             actor=actor,
@@ -447,11 +457,14 @@ def model_version_transition_stage(
         )
         version.stage = target
         version.save(update_fields=["stage", "updated_at"])
+    _sync_serving(version.model, touched=touched)
     return version
 
 
-def _archive_holders(actor, version: ModelVersion, stage: str, comment: str) -> None:
+def _archive_holders(actor, version: ModelVersion, stage: str, comment: str) -> set[int]:
+    """Move the stage's other versions to Archived; their numbers."""
     holders = ModelVersion.objects.filter(model_id=version.model_id, stage=stage).exclude(pk=version.pk)
+    numbers = set(holders.values_list("version", flat=True))
     for holder in holders:
         _audit(
             actor=actor,
@@ -463,6 +476,7 @@ def _archive_holders(actor, version: ModelVersion, stage: str, comment: str) -> 
             comment=comment or f"archived by promotion of version {version.version}",
         )
     holders.update(stage=Stage.ARCHIVED, updated_at=timezone.now())
+    return numbers
 
 
 def _lock_model(model_id: int) -> None:
@@ -495,6 +509,7 @@ def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersio
             after=f"{alias}@{version.version}",
             comment=comment,
         )
+        _sync_serving(model, touched={version.version, before} - {""})
     return current
 
 
@@ -513,6 +528,88 @@ def alias_delete(*, actor, model: RegisteredModel, alias: str, comment: str = ""
         comment=comment,
     )
     current.delete()
+    _sync_serving(model, touched={current.version.version})
+
+
+# --- what serves: holdings, and their lineage ---------------------------------------------
+
+
+def serving_targets(model: RegisteredModel) -> dict[str, int]:
+    """Each stage and alias that serves a version of `model` now, and which version:
+    `{"Production": 3, "@champion": 2}`. A stage serves its newest version."""
+    aliases = Alias.objects.filter(model=model).values_list("name", "version__version")
+    targets = {f"@{name}": number for name, number in aliases}
+    stages = ModelVersion.objects.filter(model=model, stage__in=SERVING_STAGES).values("stage")
+    targets |= {row["stage"]: row["newest"] for row in stages.annotate(newest=Max("version"))}
+    return targets
+
+
+def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) -> None:
+    """After a promotion (inside its transaction): close the holdings that no longer
+    hold, open the new ones, and record both, and the stage and aliases of every
+    version whose state changed, as lineage."""
+    now = timezone.now()
+    targets = serving_targets(model)
+    ended = [
+        held
+        for held in model.holdings.filter(ended_at=None)
+        if targets.get(held.target) != held.version or held.model_name != model.name
+    ]
+    _end_holdings(ended, now)
+    still_open = set(model.holdings.filter(ended_at=None).values_list("target", flat=True))
+    began = [
+        Holding(model=model, model_name=model.name, target=target, version=number, run_id=uuid.uuid4(), began_at=now)
+        for target, number in targets.items()
+        if target not in still_open
+    ]
+    Holding.objects.bulk_create(began)
+    for held in began:
+        _record_serving(held, began=True, when=now)
+    changed = touched | {held.version for held in ended + began if held.model_name == model.name}
+    _record_version_states(model, changed, now)
+
+
+def _end_holdings(holdings, now) -> None:
+    for held in holdings:
+        held.ended_at = now
+        held.save(update_fields=["ended_at"])
+        _record_serving(held, began=False, when=now)
+
+
+def _record_serving(held: Holding, *, began: bool, when) -> None:
+    with _lineage_refusal_logged(held):
+        lineage_services.model_serving_record(
+            job_name=held.job_name,
+            run_id=held.run_id,
+            model_name=held.model_name,
+            version=held.version,
+            began=began,
+            event_time=when,
+        )
+
+
+def _record_version_states(model: RegisteredModel, numbers: set[int], now) -> None:
+    versions = ModelVersion.objects.filter(model=model, version__in=numbers).prefetch_related("aliases")
+    for version in versions:
+        with _lineage_refusal_logged(version):
+            lineage_services.model_version_state_record(
+                model_name=model.name,
+                version=version.version,
+                stage=version.stage,
+                aliases=[alias.name for alias in version.aliases.all()],
+                event_time=now,
+            )
+
+
+@contextmanager
+def _lineage_refusal_logged(subject):
+    """A promotion does not fail because lineage refused its event (a name past
+    lineage's byte limit, say): that is logged. Database errors still roll it back,
+    so a promotion and its lineage are stored together."""
+    try:
+        yield
+    except InvalidParameter:
+        log.exception("lineage refused the serving record of %s", subject)
 
 
 def _user(actor):

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from lineage import drawing
+from lineage import selectors as lineage_selectors
 from registry import artifacts, auth, charts, samples, selectors, services
 from registry.forms import AliasForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
@@ -100,6 +101,10 @@ def version_detail(request, name, version):
         "onnx": selectors.onnx_state(found),
     }
     context["drawing"] = drawing.neighbourhood(context["lineage_node"], depth=2)
+    # What lineage says the version was trained from, so the list and the graph agree;
+    # what the upload declared while lineage has nothing (its record failed).
+    inputs = lineage_selectors.model_version_inputs(found.model.name, found.version)
+    context["inputs"] = found.inputs if inputs is None else inputs
     context["lineage_params"] = {"node": context["lineage_node"]}  # what the SVG's label names
     return render(request, "registry/version_detail.html", context)
 

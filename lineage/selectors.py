@@ -9,6 +9,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from lineage import runlevel
+from lineage.column_lineage import ColumnLineage, read
+from lineage.drawing import node_href
 from lineage.events import run_uuid
 from lineage.models import Dataset, DatasetVersion, Direction, Job, JobIO, LineageEvent, Namespace, Run, RunIO
 from registry_site.errors import NotFound
@@ -50,6 +52,29 @@ def dataset_get(namespace: str, name: str) -> Dataset:
     )
     if found is None:
         raise NotFound(f"no dataset {name!r} in namespace {namespace!r}")
+    return found
+
+
+def column_lineage(dataset: Dataset) -> ColumnLineage | None:
+    """The dataset's latest `columnLineage` facet, each input column linked to its
+    dataset's page; None when no producer sent one."""
+    if "columnLineage" not in dataset.facets:
+        return None
+    found = read(dataset.facets["columnLineage"], [field.get("name") for field in dataset.fields])
+    return found.linked({key: node_href(known) for key, known in _datasets_by_key(found).items()})
+
+
+def _datasets_by_key(lineage: ColumnLineage, *, chunk: int = 500) -> dict[tuple[str, str], Dataset]:
+    """The stored datasets the input columns name. In chunks, so a facet naming thousands
+    of datasets stays within the database's limit on query parameters."""
+    keys = sorted({column.key for column in lineage.inputs()})
+    found = {}
+    for start in range(0, len(keys), chunk):
+        wanted = set(keys[start : start + chunk])
+        rows = Dataset.objects.select_related("namespace").filter(
+            namespace__name__in={namespace for namespace, _ in wanted}, name__in={name for _, name in wanted}
+        )
+        found.update({(d.namespace.name, d.name): d for d in rows if (d.namespace.name, d.name) in wanted})
     return found
 
 

@@ -93,6 +93,7 @@ def dataset_page(request):
         "producers": [_listed(job) for job in jobs["out"]],
         "consumers": [_listed(job) for job in jobs["in"]],
         "versions": selectors.dataset_versions(dataset),
+        "column_lineage": selectors.column_lineage(dataset),
         "facets": _pretty(dataset.facets),
     }
     return render(request, "lineage/dataset.html", context)

@@ -14,7 +14,10 @@
    20 s, the same for the last 20 s.
 3. Tops the graph up to --nodes datasets and jobs with the ORM (chains of --chain-length
    jobs, each also reading a lookup dataset shared by its chain).
+   The end of each chain trained one version of one model (a run each, as the registry
+   records them), so all versions share one training job.
 4. Times `GET /api/v1/lineage` at depth 5 and 20 for datasets in the middle of chains,
+   and at depth 20 for model versions (upstream through their own run, then by job),
    over HTTP through the same gunicorn: p50 and p99.
 
 Targets (issue 4): >= 300 events/s with 2 workers; depth 20 under 100 ms p50.
@@ -299,12 +302,14 @@ def postgres_seconds() -> float:
 # --- the synthetic graph -----------------------------------------------------------------
 
 
-def top_up(nodes: int, chain_length: int) -> list[str]:
-    """Chains in namespace `bench` until datasets + jobs reach `nodes`; returns the node
-    ids of the datasets in the middle of each chain."""
+def top_up(nodes: int, chain_length: int) -> tuple[list[str], list[str]]:
+    """Chains in namespace `bench` until datasets + jobs reach `nodes`, each chain's last
+    dataset training one version of model `benchmodel`; returns the node ids of the
+    datasets in the middle of each chain, and of the versions."""
     from lineage.models import Dataset, Direction, Job, JobIO, Namespace
 
     namespace = Namespace.objects.create(name="bench")
+    ends = []
     have = Dataset.objects.count() + Job.objects.count()
     per_chain = 2 * chain_length + 2  # jobs, datasets d0..dL, and the chain's lookup
     chains = max(1, (nodes - have) // per_chain)
@@ -323,6 +328,7 @@ def top_up(nodes: int, chain_length: int) -> list[str]:
         edges = []
         for i, _ in enumerate(batch):
             chain_sets = datasets[i * (chain_length + 2) : (i + 1) * (chain_length + 2)]
+            ends.append(chain_sets[-2])
             for s, job in enumerate(jobs[i * chain_length : (i + 1) * chain_length]):
                 edges += [
                     JobIO(job=job, dataset=chain_sets[s], direction=Direction.IN),
@@ -330,9 +336,42 @@ def top_up(nodes: int, chain_length: int) -> list[str]:
                     JobIO(job=job, dataset=chain_sets[s + 1], direction=Direction.OUT),
                 ]
         JobIO.objects.bulk_create(edges)
+    versions = train_versions(ends)
     total = Dataset.objects.count() + Job.objects.count()
     print(f"graph: {total} datasets and jobs, {JobIO.objects.count()} edges ({chains} synthetic chains)")
-    return [f"dataset:bench:chain{c}/d{chain_length // 2}" for c in range(chains)]
+    return [f"dataset:bench:chain{c}/d{chain_length // 2}" for c in range(chains)], versions
+
+
+def train_versions(ends: list) -> list[str]:
+    """One job, `train.benchmodel`, whose run number c read the end of chain c and wrote
+    version c: a version's graph goes upstream through its own run's input only."""
+    from django.utils import timezone
+
+    from lineage.models import Dataset, Direction, Job, JobIO, Namespace, Run, RunIO
+
+    models = Namespace.objects.create(name="benchmodel")
+    job = Job.objects.create(
+        namespace=Namespace.objects.get_or_create(name="model-registry")[0], name="train.benchmodel"
+    )
+    versions = Dataset.objects.bulk_create(
+        [Dataset(namespace=models, name=str(c + 1), type="MODEL") for c in range(len(ends))]
+    )
+    now = timezone.now()
+    runs = Run.objects.bulk_create(
+        [Run(uuid=uuid.uuid4(), job=job, state="COMPLETED", first_event_time=now) for _ in ends]
+    )
+    RunIO.objects.bulk_create(
+        [RunIO(run=run, dataset=end, direction=Direction.IN) for run, end in zip(runs, ends, strict=True)]
+        + [
+            RunIO(run=run, dataset=version, direction=Direction.OUT)
+            for run, version in zip(runs, versions, strict=True)
+        ]
+    )
+    JobIO.objects.bulk_create(
+        [JobIO(job=job, dataset=end, direction=Direction.IN) for end in ends]
+        + [JobIO(job=job, dataset=version, direction=Direction.OUT) for version in versions]
+    )
+    return [f"model:benchmodel:{c + 1}" for c in range(len(ends))]
 
 
 def analyze(url: str) -> None:
@@ -340,7 +379,7 @@ def analyze(url: str) -> None:
         connection.execute("ANALYZE")
 
 
-def time_queries(base: str, token: str, middles: list[str], depth: int, queries: int) -> None:
+def time_queries(base: str, token: str, middles: list[str], depth: int, queries: int, what: str = "datasets") -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     sample = [random.choice(middles) for _ in range(queries)]
@@ -354,7 +393,7 @@ def time_queries(base: str, token: str, middles: list[str], depth: int, queries:
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
     print(
-        f"GET /api/v1/lineage depth={depth:>2}: p50 {statistics.median(timings):6.1f} ms, "
+        f"GET /api/v1/lineage depth={depth:>2} ({what}): p50 {statistics.median(timings):6.1f} ms, "
         f"p99 {p99:6.1f} ms over {queries} queries ({'/'.join(map(str, sorted(sizes)))} nodes each)"
     )
 
@@ -367,10 +406,11 @@ def main() -> None:
     server, tasks, base = start_server(opts.database_url, opts.workers, opts.threads)
     try:
         ingest(server, tasks, base, token, opts)
-        middles = top_up(opts.nodes, opts.chain_length)
+        middles, versions = top_up(opts.nodes, opts.chain_length)
         analyze(opts.database_url)
         for depth in (5, 20):
             time_queries(base, token, middles, depth, opts.queries)
+        time_queries(base, token, versions, 20, opts.queries, what="model versions")
     finally:
         for process in (server, tasks):
             process.terminate()

@@ -544,7 +544,15 @@ def serving_targets(model: RegisteredModel) -> dict[str, int]:
     return targets
 
 
-def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) -> None:
+@transaction.atomic
+def serving_sync(*, model: RegisteredModel) -> int:
+    """Record what each stage and alias of `model` serves, where no holding says so yet
+    (models promoted before holdings were kept); the number of holdings opened."""
+    _lock_model(model.pk)
+    return _sync_serving(model)
+
+
+def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) -> int:
     """After a promotion (inside its transaction): close the holdings that no longer
     hold, open the new ones, and record both, and the stage and aliases of every
     version whose state changed, as lineage."""
@@ -567,6 +575,7 @@ def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) ->
         _record_serving(held, began=True, when=now)
     changed = touched | {held.version for held in ended + began if held.model_name == model.name}
     _record_version_states(model, changed, now)
+    return len(began)
 
 
 def _end_holdings(holdings, now) -> None:

@@ -243,7 +243,7 @@ def iris_with_lineage(iris_joblib) -> dict:
     assert owner.post("/api/v1/models/iris/versions/1/stage", {"stage": "Production"}).status_code == 200
     assert owner.put("/api/v1/models/iris/aliases/champion", {"version": 1}).status_code == 200
     backlog.catch_up()
-    run = Run.objects.select_related("job__namespace").get()
+    run = Run.objects.select_related("job__namespace").get(job__name="train.iris")
     return {
         "name": "iris",
         "version": 1,

@@ -57,6 +57,7 @@ class Graph:
     edges: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     datasets: dict[int, Dataset] = field(default_factory=dict)
     jobs: dict[int, Job] = field(default_factory=dict)
+    run_states: dict[tuple[int, int], str] = field(default_factory=dict)
     truncated: bool = False
 
     def node(self, key: tuple[int, int]) -> Dataset | Job:

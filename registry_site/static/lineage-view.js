@@ -83,6 +83,14 @@
       else return;
       event.preventDefault();
     });
+    // A node link reached with Tab is panned into view, so keyboard users see where they are.
+    canvas.addEventListener("focusin", function (event) {
+      if (event.target === canvas) return;
+      var node = event.target.getBoundingClientRect(), box = canvas.getBoundingClientRect();
+      var dx = Math.max(0, box.left + 10 - node.left) || Math.min(0, box.right - 10 - node.right);
+      var dy = Math.max(0, box.top + 10 - node.top) || Math.min(0, box.bottom - 10 - node.bottom);
+      if (dx || dy) panBy(dx, dy);
+    });
     reset();
   }
 

@@ -141,3 +141,19 @@ def test_the_version_page_opens_on_its_model_version_node(page, live_server, log
     version = page.locator("g.node.start")
     assert version.get_attribute("data-node-id") == "model:iris:1"
     assert is_inside(version.bounding_box(), box(page, ".lineage-canvas"))
+
+
+def test_each_node_reached_with_tab_is_panned_into_view(chain_page):
+    canvas = box(chain_page, ".lineage-canvas")
+    first = chain_page.locator("g.node[data-node-id='dataset:wh:d1']")
+    assert not is_inside(first.bounding_box(), canvas)  # the chain opened at its far end
+
+    chain_page.focus(".lineage-canvas")
+    reached = []
+    for _ in range(6):  # nearest first: the links come in order of distance from the focal node
+        chain_page.keyboard.press("Tab")
+        focused = chain_page.locator(":focus g.node")
+        reached.append(focused.get_attribute("data-node-id"))
+        assert is_inside(focused.bounding_box(), canvas), reached[-1]
+
+    assert reached[0] == FOCAL and reached[-1] == "dataset:wh:d1"

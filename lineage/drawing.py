@@ -16,6 +16,9 @@ from lineage.models import Dataset, Job
 from registry_site.errors import NotFound
 
 LABEL_CHARS = 28
+SUBLABEL_CHARS = 32  # the sublabel's smaller font fits a few more
+# The registry's facet on a model version's dataset: its stage and aliases.
+VERSION_FACET = "modelRegistry_version"
 # Pages stay readable up to a few hundred nodes; the nearest ones are drawn first.
 MAX_DRAWN_NODES = 300
 
@@ -29,6 +32,13 @@ class DrawnNode:
     sublabel: str
     href: str
     is_start: bool
+    state: str  # a job's last run state, a model version's stage and @aliases, else ""
+
+    @property
+    def state_class(self) -> str:
+        """The CSS class colouring the state: its first word (COMPLETED, Production)."""
+        first = self.state.split(" ", 1)[0]
+        return "" if first.startswith("@") else first
 
     @property
     def text_x(self) -> float:
@@ -53,12 +63,12 @@ class Drawing:
 
 
 def draw(graph: Graph) -> Drawing:
-    keys = sorted(graph.depths, key=lambda k: (graph.depths[k], node_id(graph.node(k))))
+    keys = sorted(graph.depths, key=lambda k: (graph.depths[k], _natural_order(graph.node(k))))
     shown = keys[:MAX_DRAWN_NODES]
     visible = set(shown)
     edges = [(a, b) for a, b in graph.edges if a in visible and b in visible]
-    layout = layered_layout(shown, edges)
-    nodes = [_drawn(graph.node(key), layout.boxes[key], key in graph.start) for key in shown]
+    layout = layered_layout(shown, edges, sibling_rank=lambda key: _version_rank(graph.node(key)))
+    nodes = [_drawn(graph, key, layout.boxes[key]) for key in shown]
     paths = [EdgePath(node_id(graph.node(e.origin)), node_id(graph.node(e.destination)), e.d) for e in layout.edges]
     return Drawing(nodes, paths, layout.width, layout.height, hidden=len(keys) - len(shown))
 
@@ -74,18 +84,60 @@ def neighbourhood(node: str, depth: int = 2) -> Drawing | None:
         return None
 
 
-def _drawn(node: Dataset | Job, box: Box, is_start: bool) -> DrawnNode:
+def _natural_order(node: Dataset | Job) -> tuple:
+    """Node ids in reading order, numbers by value: model:iris:2 before model:iris:10."""
+    numbered = node.name.isdigit()
+    return (node_id(node).removesuffix(node.name), not numbered, int(node.name) if numbered else 0, node.name)
+
+
+def _version_rank(node: Dataset | Job) -> tuple[str, int] | None:
+    """Datasets of one namespace named by numbers (a model's versions) are siblings."""
+    if isinstance(node, Job) or not node.name.isdigit():
+        return None
+    return (node_id(node).removesuffix(node.name), int(node.name))
+
+
+def _drawn(graph: Graph, key: tuple[int, int], box: Box) -> DrawnNode:
+    node = graph.node(key)
     kind = "job" if isinstance(node, Job) else ("model" if node.is_model else "dataset")
     label = f"{node.namespace.name} v{node.name}" if kind == "model" else node.name
+    state = _job_state(graph, key, node) if kind == "job" else (_version_state(node) if kind == "model" else "")
+    sublabel = _sublabel(node, kind, state)
+    room = SUBLABEL_CHARS - (len(state) + 3 if state else 0)  # "<state> · <sublabel>"
     return DrawnNode(
         id=node_id(node),
         kind=kind,
         box=box,
         label=_shorten(label),
-        sublabel=_shorten(node.namespace.name if kind != "model" else "model version"),
+        sublabel=_shorten(sublabel, max(room, 8)),
         href=node_href(node),
-        is_start=is_start,
+        is_start=key in graph.start,
+        state=_shorten(state, SUBLABEL_CHARS),
     )
+
+
+def _sublabel(node: Dataset | Job, kind: str, state: str) -> str:
+    if kind != "model":
+        return node.namespace.name
+    # A version's stage says more than "model version"; its shape says the rest.
+    return "" if state else "model version"
+
+
+def _job_state(graph: Graph, key: tuple[int, int], job: Job) -> str:
+    if key in graph.run_states:
+        return graph.run_states[key]
+    return job.latest_run.state if job.latest_run_id else ""
+
+
+def _version_state(dataset: Dataset) -> str:
+    """`Production @champion`: the stage the registry recorded (not the default None)
+    and the aliases pointing at the version."""
+    stage = dataset.facet_field(VERSION_FACET, "stage")
+    aliases = dataset.facet_field(VERSION_FACET, "aliases")
+    words = [stage] if isinstance(stage, str) and stage not in ("", "None") else []
+    if isinstance(aliases, list):
+        words += [f"@{alias}" for alias in aliases if isinstance(alias, str)]
+    return " ".join(words)
 
 
 def node_href(node: Dataset | Job) -> str:
@@ -105,9 +157,9 @@ def graph_href(node: Dataset | Job, **params) -> str:
     return f"{reverse('lineage:graph')}?{urlencode({'node': node_id(node), **params})}"
 
 
-def _shorten(text: str) -> str:
+def _shorten(text: str, limit: int = LABEL_CHARS) -> str:
     """Both ends of a long name: paths and table names differ most at the end."""
-    if len(text) <= LABEL_CHARS:
+    if len(text) <= limit:
         return text
-    head = LABEL_CHARS // 3
-    return f"{text[:head]}…{text[-(LABEL_CHARS - head - 1) :]}"
+    head = limit // 3
+    return f"{text[:head]}…{text[-(limit - head - 1) :]}"

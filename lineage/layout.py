@@ -5,7 +5,8 @@
    consumer so a shared input does not sit far left with a long edge;
 3. edges spanning several layers get one dummy slot per layer crossed;
 4. the order inside each layer comes from barycentre sweeps (down, then up), keeping
-   the order with the fewest crossings;
+   the order with the fewest crossings; siblings the caller ranks (a model's versions)
+   are then put in rank order among the slots they hold, so v2 sits above v10;
 5. coordinates: layers are columns, nodes stacked and centred in their column; edges
    are cubic curves through their dummy slots.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_right, insort
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 NODE_WIDTH, NODE_HEIGHT = 200, 46
@@ -54,15 +55,22 @@ class _Dummy:
     layer: int
 
 
-def layered_layout(nodes: list[Hashable], edges: list[tuple[Hashable, Hashable]]) -> Layout:
-    """Positions for `nodes` and paths for `edges` (pairs of node keys)."""
+# A node's (group, rank), or None: nodes of one group are stacked in rank order.
+SiblingRank = Callable[[Hashable], tuple[Hashable, float] | None]
+
+
+def layered_layout(
+    nodes: list[Hashable], edges: list[tuple[Hashable, Hashable]], sibling_rank: SiblingRank | None = None
+) -> Layout:
+    """Positions for `nodes` and paths for `edges` (pairs of node keys). `sibling_rank`
+    orders the nodes of a group top to bottom within their layer."""
     forward = _acyclic(nodes, edges)
     layer = _layers(nodes, [(u, v) for u, v, _ in forward])
     chains = [[u, *(_Dummy(i, k) for k in range(layer[u] + 1, layer[v])), v] for i, (u, v, _) in enumerate(forward)]
     for chain in chains:
         for dummy in chain[1:-1]:
             layer[dummy] = dummy.layer
-    columns, crossings = _order(layer, chains)
+    columns, crossings = _order(layer, chains, sibling_rank)
     positions = _coordinates(columns)
     paths = [_path(chain, positions, reverse) for chain, (_, _, reverse) in zip(chains, forward, strict=True)]
     layout = Layout(crossings=crossings)
@@ -122,7 +130,7 @@ def _layers(nodes: list, edges: list[tuple]) -> dict:
     return layer
 
 
-def _order(layer: dict, chains: list[list]) -> tuple[list[list], int]:
+def _order(layer: dict, chains: list[list], sibling_rank: SiblingRank | None) -> tuple[list[list], int]:
     columns: list[list] = [[] for _ in range(max(layer.values(), default=-1) + 1)]
     for node in layer:  # insertion order: the caller's node order, then dummies
         columns[layer[node]].append(node)
@@ -143,7 +151,26 @@ def _order(layer: dict, chains: list[list]) -> tuple[list[list], int]:
         crossings = _crossings(columns, below)
         if crossings < best_crossings:
             best, best_crossings = [list(c) for c in columns], crossings
-    return best, best_crossings
+    if sibling_rank is None:
+        return best, best_crossings
+    for column in best:
+        _rank_siblings(column, sibling_rank)
+    return best, _crossings(best, below)
+
+
+def _rank_siblings(column: list, sibling_rank: SiblingRank) -> None:
+    """Each group's nodes in rank order, in the slots the sweeps gave the group: other
+    nodes keep their place, so a model's versions read in order without a new layout."""
+    slots: dict = defaultdict(list)
+    for index, node in enumerate(column):
+        ranked = None if isinstance(node, _Dummy) else sibling_rank(node)
+        if ranked is not None:
+            slots[ranked[0]].append((index, ranked[1]))
+    for members in slots.values():
+        ordered = sorted(members, key=lambda member: member[1])
+        nodes = [column[index] for index, _ in ordered]
+        for (index, _), node in zip(members, nodes, strict=True):
+            column[index] = node
 
 
 def _sort_by_barycentre(column: list, fixed: list, neighbours: dict) -> None:

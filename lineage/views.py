@@ -1,5 +1,6 @@
-"""Lineage pages: the graph explorer and one page per dataset and job. Server-rendered,
-no JavaScript: the graph is an SVG drawn from a layout computed in Python."""
+"""Lineage pages: the graph explorer and one page per dataset and job. Server-rendered:
+the graph is an SVG drawn from a layout computed in Python; a small script of our own
+(lineage-view.js) only adds pan and zoom."""
 
 from __future__ import annotations
 

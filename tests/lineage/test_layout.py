@@ -65,3 +65,19 @@ def test_three_hundred_nodes_are_laid_out_in_a_readable_size():
 
     assert len(layout.boxes) == 300 and len(layout.edges) == len(edges)
     assert layout.width < 2000
+
+
+def test_ranked_siblings_are_stacked_in_rank_order_in_the_slots_the_sweeps_gave_them():
+    # Given in version order, yet the sweeps stack v10 above v2 to follow their producers.
+    nodes, edges = ["a", "b", "v2", "v10", "c"], [("a", "v2"), ("b", "v10"), ("a", "c")]
+
+    def rank(key):
+        return ("iris", int(key[1:])) if key.startswith("v") else None
+
+    def column(layout):
+        return sorted(["v2", "v10", "c"], key=lambda k: centre_y(layout, k))
+
+    assert column(layered_layout(nodes, edges)) == ["v10", "c", "v2"]
+    ranked = layered_layout(nodes, edges, sibling_rank=rank)
+    assert column(ranked) == ["v2", "c", "v10"]  # c keeps its slot between them
+    assert ranked.crossings == 2  # the price of reading order, counted

@@ -13,12 +13,11 @@ from lineage import backlog
 from lineage.graph import Graph, lineage_graph, node_id
 from lineage.layout import Box, EdgePath, layered_layout
 from lineage.models import Dataset, Job
+from lineage.runlevel import MODEL_VERSION_FACET
 from registry_site.errors import NotFound
 
 LABEL_CHARS = 28
 SUBLABEL_CHARS = 32  # the sublabel's smaller font fits a few more
-# The registry's facet on a model version's dataset: its stage and aliases.
-VERSION_FACET = "modelRegistry_version"
 # Pages stay readable up to a few hundred nodes; the nearest ones are drawn first.
 MAX_DRAWN_NODES = 300
 
@@ -132,8 +131,8 @@ def _job_state(graph: Graph, key: tuple[int, int], job: Job) -> str:
 def _version_state(dataset: Dataset) -> str:
     """`Production @champion`: the stage the registry recorded (not the default None)
     and the aliases pointing at the version."""
-    stage = dataset.facet_field(VERSION_FACET, "stage")
-    aliases = dataset.facet_field(VERSION_FACET, "aliases")
+    stage = dataset.facet_field(MODEL_VERSION_FACET, "stage")
+    aliases = dataset.facet_field(MODEL_VERSION_FACET, "aliases")
     words = [stage] if isinstance(stage, str) and stage not in ("", "None") else []
     if isinstance(aliases, list):
         words += [f"@{alias}" for alias in aliases if isinstance(alias, str)]

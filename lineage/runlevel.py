@@ -12,6 +12,8 @@ from lineage.models import Dataset, Direction, Run, RunIO
 
 # A run facet on the registry's own training run: the runId the upload named.
 SOURCE_RUN_FACET = "modelRegistry_sourceRun"
+# A model version's dataset facet: its stage and aliases, shown on its node.
+MODEL_VERSION_FACET = "modelRegistry_version"
 
 
 @dataclass

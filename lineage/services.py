@@ -18,7 +18,7 @@ from lineage import tasks
 from lineage.auth import POST
 from lineage.events import ParsedEvent, dedupe_key, parse_event
 from lineage.models import ForwardState, LineageEvent, PendingFold
-from lineage.runlevel import SOURCE_RUN_FACET
+from lineage.runlevel import MODEL_VERSION_FACET, SOURCE_RUN_FACET
 from registry_site import background
 from registry_site.errors import Forbidden
 
@@ -34,8 +34,6 @@ PRODUCER = "urn:model-registry:lineage"
 # Model versions are datasets of type MODEL named (namespace=<model>, name=<version>),
 # so their node id is model:<model>:<version>; their training job lives here.
 MODEL_JOB_NAMESPACE = "model-registry"
-# A model version's dataset facet: its stage and aliases, shown on its node.
-MODEL_VERSION_FACET = "modelRegistry_version"
 _RUN_NAMESPACE = uuid.UUID("0b6f7c52-3f1e-4f55-8a7e-3c0f5a8f9d21")
 
 

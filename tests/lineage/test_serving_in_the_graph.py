@@ -7,7 +7,7 @@ from lineagekit import folded, graph
 from lineage.models import Dataset, Run
 from registry.models import Holding
 
-from kit import upload
+from kit import SVG, svg_of, upload
 
 CHAMPION = "job:model-registry:serve.iris@champion"
 PRODUCTION = "job:model-registry:serve.iris/Production"
@@ -106,3 +106,20 @@ def test_the_job_of_an_alias_shows_every_version_it_served(two_versions, as_caro
     nodes = graph(as_bob, CHAMPION, direction="upstream")
 
     assert {"model:iris:1", "model:iris:2"} <= set(nodes)
+
+
+def test_the_version_page_draws_the_chain_with_each_nodes_state(two_versions, as_carol, client, bob):
+    set_stage(as_carol, 1, "Production")
+    set_alias(as_carol, 1)
+    client.force_login(bob)
+
+    svg = svg_of(client.get("/models/iris/versions/1/"))
+
+    states = {g.get("data-node-id"): g.get("data-state") for g in svg.iter(f"{SVG}g") if g.get("data-node-id")}
+    assert states == {
+        "dataset:default:wh/a": "",
+        "job:model-registry:train.iris": "COMPLETED",
+        "model:iris:1": "Production @champion",
+        CHAMPION: "RUNNING",
+        PRODUCTION: "RUNNING",
+    }

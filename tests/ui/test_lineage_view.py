@@ -157,3 +157,30 @@ def test_each_node_reached_with_tab_is_panned_into_view(chain_page):
         assert is_inside(focused.bounding_box(), canvas), reached[-1]
 
     assert reached[0] == FOCAL and reached[-1] == "dataset:wh:d1"
+
+
+def test_the_version_page_reads_data_training_version_serving_as_one_chain(
+    page, live_server, log_in, viewer, iris_model
+):
+    with artifacts.spooled(io.BytesIO(joblib_bytes(iris_model))) as artifact:
+        version = services.model_version_create(
+            actor=None, model_name="iris", artifact=artifact, inputs=["s3://lake/iris.csv"]
+        )
+    promoter = user_with_roles("pat", "promoters")
+    services.model_version_transition_stage(actor=promoter, version=version, stage="Production")
+    services.alias_set(actor=promoter, model=version.model, alias="champion", version=version)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(viewer, "/models/iris/versions/1/")
+    page.wait_for_selector(".lineage-canvas.pannable")
+
+    canvas = box(page, ".lineage-canvas")
+    shown = {
+        node.get_attribute("data-node-id"): " ".join(node.locator("text").all_text_contents()).split()
+        for node in page.locator("g.node").all()
+        if is_inside(node.bounding_box(), canvas)
+    }
+    assert shown["dataset:s3://lake:iris.csv"][0] == "iris.csv"
+    assert "COMPLETED" in shown["job:model-registry:train.iris"]
+    assert shown["model:iris:1"][:2] == ["iris", "v1"] and "Production" in shown["model:iris:1"]
+    assert "RUNNING" in shown["job:model-registry:serve.iris@champion"]
+    assert "RUNNING" in shown["job:model-registry:serve.iris/Production"]

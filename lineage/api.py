@@ -242,7 +242,8 @@ class LineageApi(LineageView):
     def get(self, request):
         params = _query(self.GraphIn, request)
         found = graph.lineage_graph(params["nodeId"], depth=params["depth"], direction=params["direction"])
-        return Response(shapes.graph_json(found, selectors.job_io(list(found.jobs))))
+        by_job = [pk for pk in found.jobs if pk not in found.run_io]  # a producing run lists its own
+        return Response(shapes.graph_json(found, selectors.job_io(by_job)))
 
 
 class NamespacesApi(LineageView):

@@ -114,19 +114,9 @@ def lineage_graph(node: str, *, depth: int = DEFAULT_DEPTH, direction: str = "bo
     if not start:
         raise NotFound(f"no lineage node {node}")
     graph = Graph(start=start)
-    versions = set(
-        Dataset.objects.filter(pk__in=[pk for kind, pk in start if kind == DATASET], type="MODEL").values_list(
-            "pk", flat=True
-        )
-    )
+    versions = _model_versions(start)
     producers = runlevel.producing_runs(versions) if versions and direction != "downstream" and depth else []
-    seeds = {"upstream": [], "downstream": []}
-    for key in start:
-        run_level = key[0] == DATASET and key[1] in versions
-        seeds["upstream"].append((*key, depth if run_level else 0))
-        seeds["downstream"].append((*key, 0))
-    if depth >= 2:
-        seeds["upstream"] += [(DATASET, pk, 2) for pk in {row.dataset_id for run in producers for row in run.inputs}]
+    seeds = _seeds(start, versions, producers, depth)
     for tag, kind, a, b in _walk(seeds, depth, direction):
         if tag == "node":
             graph.depths[(kind, a)] = min(b, graph.depths.get((kind, a), b))
@@ -134,13 +124,32 @@ def lineage_graph(node: str, *, depth: int = DEFAULT_DEPTH, direction: str = "bo
             graph.edges.append(((DATASET, b), (JOB, a)))
         else:
             graph.edges.append(((JOB, a), (DATASET, b)))
-    for key in start:  # a version seeded past the depth limit so that its jobs' edges are not walked
+    for key in start:  # a version seeded at the depth limit upstream is still the start
         graph.depths[key] = 0
     graph.truncated = len(graph.depths) >= MAX_NODES
     _add_producers(graph, producers, depth)
     _load(graph)
     _add_reader_states(graph, versions)
     return graph
+
+
+def _model_versions(start: list[tuple[int, int]]) -> set[int]:
+    """The start nodes that are model versions (datasets of type MODEL), by pk."""
+    datasets = [pk for kind, pk in start if kind == DATASET]
+    return set(Dataset.objects.filter(pk__in=datasets, type="MODEL").values_list("pk", flat=True))
+
+
+def _seeds(start, versions: set[int], producers: list[runlevel.ProducingRun], depth: int) -> dict[str, list]:
+    """Where each walk starts. Upstream of a version the walk starts at what its producing
+    runs read, two edges away; the version itself is seeded at the depth limit, so that
+    it is reached but its training job's every input is not walked."""
+    seeds = {"upstream": [], "downstream": []}
+    for key in start:
+        seeds["upstream"].append((*key, depth if key[0] == DATASET and key[1] in versions else 0))
+        seeds["downstream"].append((*key, 0))
+    if depth >= 2:
+        seeds["upstream"] += [(DATASET, pk, 2) for pk in {row.dataset_id for run in producers for row in run.inputs}]
+    return seeds
 
 
 def _add_producers(graph: Graph, producers: list[runlevel.ProducingRun], depth: int) -> None:
@@ -190,7 +199,9 @@ def _walk(seeds: dict[str, list[tuple[int, int, int]]], depth: int, direction: s
     walks = {"upstream": (Direction.IN, Direction.OUT), "downstream": (Direction.OUT, Direction.IN)}
     for name, (job_edges, dataset_edges) in walks.items():
         if direction in (name, "both"):
-            seed = " UNION ALL ".join("SELECT CAST(%s AS INTEGER), CAST(%s AS BIGINT), %s" for _ in seeds[name])
+            seed = " UNION ALL ".join(
+                "SELECT CAST(%s AS INTEGER), CAST(%s AS BIGINT), CAST(%s AS INTEGER)" for _ in seeds[name]
+            )
             step = _STEP.format(walk=name, io=io)
             ctes.append(f"{name} (kind, id, depth) AS ({seed} UNION {step})")
             params += [*(value for key in seeds[name] for value in key), job_edges, dataset_edges, depth]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -319,6 +320,54 @@ class AliasApi(APIView):
             actor=request.user, model=model, alias=alias, comment=request.query_params.get("comment", "")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RollbackApi(APIView):
+    """Return an alias, or a stage that serves, to the version that served it before."""
+
+    write_permissions = {"POST": auth.PROMOTE}
+
+    class RollbackIn(serializers.Serializer):
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=RollbackIn, responses=VersionOut)
+    def post(self, request, name, alias=None, stage=None):
+        data = _valid(self.RollbackIn, request.data)
+        target = services.serving_target(stage=stage, alias=alias)
+        model = selectors.model_get(name)
+        restored = services.serving_rollback(actor=request.user, model=model, target=target, **data)
+        return Response(VersionOut(selectors.version_get(name, restored.version)).data)
+
+
+class HoldingOut(serializers.Serializer):
+    target = serializers.SerializerMethodField()
+    kind = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+    began_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+    def get_target(self, holding) -> str:
+        return holding.target.removeprefix("@")
+
+    def get_kind(self, holding) -> str:
+        return "alias" if holding.target.startswith("@") else "stage"
+
+
+class HistoryApi(APIView):
+    """`?at=<ISO 8601>`: which version served each stage and alias at that moment.
+    Without it: every span of serving, newest first."""
+
+    class HistoryIn(serializers.Serializer):
+        at = serializers.DateTimeField(required=False)
+
+    @extend_schema(parameters=[HistoryIn], responses=OpenApiTypes.OBJECT)
+    def get(self, request, name):
+        query = _valid(self.HistoryIn, request.query_params)
+        model = selectors.model_get(name)
+        if "at" in query:
+            return Response({"name": model.name, "at": query["at"], **selectors.serving_at(model, query["at"])})
+        holdings = HoldingOut(selectors.serving_history(model), many=True).data
+        return Response({"name": model.name, "holdings": holdings})
 
 
 class AuditOut(serializers.Serializer):

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from registry.models import Alias, AuditAction, AuditEntry, ModelVersion, RegisteredModel, Stage
+from registry.models import (
+    SERVING_STAGES,
+    Alias,
+    AuditAction,
+    AuditEntry,
+    Holding,
+    ModelVersion,
+    RegisteredModel,
+    Stage,
+)
 from registry_site.errors import NotFound
 
 PROMOTED_STAGES = (Stage.STAGING, Stage.PRODUCTION)
@@ -212,3 +221,53 @@ def onnx_state(version: ModelVersion) -> dict:
         "converter": form.converter,
         "updated_at": form.updated_at,
     }
+
+
+# --- what served when --------------------------------------------------------------------
+
+
+def serving_targets(model: RegisteredModel) -> dict[str, int]:
+    """Each stage and alias that serves a version of `model` now, and which version:
+    `{"Production": 3, "@champion": 2}`. A stage serves its newest version."""
+    aliases = Alias.objects.filter(model=model).values_list("name", "version__version")
+    targets = {f"@{name}": number for name, number in aliases}
+    stages = ModelVersion.objects.filter(model=model, stage__in=SERVING_STAGES).values("stage")
+    targets |= {row["stage"]: row["newest"] for row in stages.annotate(newest=Max("version"))}
+    return targets
+
+
+def serving_history(model: RegisteredModel) -> QuerySet[Holding]:
+    """Every span during which a version served a stage or an alias, newest first."""
+    return model.holdings.order_by("-began_at", "-id")
+
+
+def serving_at(model: RegisteredModel, at) -> dict[str, dict[str, int]]:
+    """Which version served each stage and each alias at the moment `at`:
+    `{"stages": {"Production": 3}, "aliases": {"champion": 2}}`."""
+    held = model.holdings.filter(began_at__lte=at).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+    found: dict[str, dict[str, int]] = {"stages": {}, "aliases": {}}
+    for holding in held.order_by("began_at", "id"):
+        kind = "aliases" if holding.target.startswith("@") else "stages"
+        found[kind][holding.target.removeprefix("@")] = holding.version
+    return found
+
+
+def previous_holder(model: RegisteredModel, target: str, current: int) -> ModelVersion | None:
+    """The version that served `target` (a stage, or "@" and an alias) before `current`
+    did, skipping versions deleted since: where a rollback returns it."""
+    earlier = model.holdings.filter(target=target, ended_at__isnull=False).exclude(version=current)
+    existing = set(model.versions.values_list("version", flat=True))
+    for number in earlier.order_by("-ended_at", "-id").values_list("version", flat=True):
+        if number in existing:
+            return model.versions.get(version=number)
+    return None
+
+
+def rollback_targets(model: RegisteredModel, serving: dict[str, int]) -> list[dict]:
+    """For each stage and alias serving now, the version a rollback would return it to."""
+    found = []
+    for target, current in sorted(serving.items()):
+        previous = previous_holder(model, target, current)
+        if previous is not None:
+            found.append({"target": target, "current": current, "previous": previous.version})
+    return found

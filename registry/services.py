@@ -11,12 +11,11 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from lineage import services as lineage_services
 from lineage.datasets import dataset_ref
-from registry import artifacts, formats
+from registry import artifacts, formats, selectors
 from registry.artifacts import IncomingArtifact
 from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD
 from registry.compilation.services import onnx_compile_scheduled
@@ -33,7 +32,7 @@ from registry.models import (
     name_problem,
 )
 from registry_site import inputs
-from registry_site.errors import AlreadyExists, Forbidden, InvalidParameter, NotFound
+from registry_site.errors import AlreadyExists, Conflict, Forbidden, InvalidParameter, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -531,17 +530,44 @@ def alias_delete(*, actor, model: RegisteredModel, alias: str, comment: str = ""
     _sync_serving(model, touched={current.version.version})
 
 
+@transaction.atomic
+def serving_rollback(*, actor, model: RegisteredModel, target: str, comment: str = "") -> ModelVersion:
+    """Return a serving stage or an alias (`target`: "Production", or "@champion") to the
+    version that served it before the current one. An alias moves back; for a stage the
+    earlier version re-enters it and the current one is archived. Audited as the stage and
+    alias changes it makes, with a comment that names the rollback."""
+    require(actor, PROMOTE)
+    comment = check_text(comment, field="comment", limit=4096)
+    _lock_model(model.pk)
+    named = f"alias {target[1:]}" if target.startswith("@") else f"stage {target}"
+    current = selectors.serving_targets(model).get(target)
+    if current is None:
+        raise Conflict(f"{named} of model {model.name} serves no version: there is nothing to roll back")
+    previous = selectors.previous_holder(model, target, current)
+    if previous is None:
+        raise Conflict(f"{named} of model {model.name} has served no other version that still exists")
+    note = f"rollback of {named} from version {current} to {previous.version}" + (f": {comment}" if comment else "")
+    if target.startswith("@"):
+        alias_set(actor=actor, model=model, alias=target[1:], version=previous, comment=note)
+    else:
+        # In first, then the current one out: the stage never serves a third version between.
+        model_version_transition_stage(actor=actor, version=previous, stage=target, comment=note)
+        holder = model.versions.get(version=current)
+        model_version_transition_stage(actor=actor, version=holder, stage=Stage.ARCHIVED, comment=note)
+    return previous
+
+
+def serving_target(*, stage: str | None = None, alias: str | None = None) -> str:
+    """The key of a stage that serves ("Production") or of an alias ("@champion")."""
+    if alias is not None:
+        return "@" + check_alias(alias)
+    canonical = canonical_stage(stage)
+    if canonical not in SERVING_STAGES:
+        raise InvalidParameter(f"stage {canonical} serves no version: only {' and '.join(SERVING_STAGES)} do")
+    return canonical
+
+
 # --- what serves: holdings, and their lineage ---------------------------------------------
-
-
-def serving_targets(model: RegisteredModel) -> dict[str, int]:
-    """Each stage and alias that serves a version of `model` now, and which version:
-    `{"Production": 3, "@champion": 2}`. A stage serves its newest version."""
-    aliases = Alias.objects.filter(model=model).values_list("name", "version__version")
-    targets = {f"@{name}": number for name, number in aliases}
-    stages = ModelVersion.objects.filter(model=model, stage__in=SERVING_STAGES).values("stage")
-    targets |= {row["stage"]: row["newest"] for row in stages.annotate(newest=Max("version"))}
-    return targets
 
 
 @transaction.atomic
@@ -557,7 +583,7 @@ def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) ->
     hold, open the new ones, and record both, and the stage and aliases of every
     version whose state changed, as lineage."""
     now = timezone.now()
-    targets = serving_targets(model)
+    targets = selectors.serving_targets(model)
     ended = [
         held
         for held in model.holdings.filter(ended_at=None)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("models/<str:name>/versions/<int:version>/artifact", api.ArtifactApi.as_view(), name="artifact"),
     path("models/<str:name>/versions/<int:version>/stage", api.StageApi.as_view(), name="stage"),
     path("models/<str:name>/aliases/<str:alias>", api.AliasApi.as_view(), name="alias"),
+    path("models/<str:name>/aliases/<str:alias>/rollback", api.RollbackApi.as_view(), name="alias-rollback"),
+    path("models/<str:name>/stages/<str:stage>/rollback", api.RollbackApi.as_view(), name="stage-rollback"),
+    path("models/<str:name>/history", api.HistoryApi.as_view(), name="history"),
     path("models/<str:name>/audit", api.AuditApi.as_view(), name="audit"),
 ]

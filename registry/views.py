@@ -80,6 +80,8 @@ def model_detail(request, name):
         "metric_names": metric_names,
         "can_promote": request.user.has_perm(auth.PROMOTE),
         "alias_form": AliasForm(),
+        "history": selectors.serving_history(model)[:50],
+        "rollbacks": selectors.rollback_targets(model, selectors.serving_targets(model)),
     }
     return render(request, "registry/model_detail.html", context)
 
@@ -240,6 +242,23 @@ def delete_alias(request, name, alias):
         ),
         f"Alias {alias} removed.",
     )
+
+
+@require_POST
+@reader
+def rollback(request, name):
+    _require(request, auth.PROMOTE)
+    model = selectors.model_get(name)
+    target = request.POST.get("target", "")
+    try:
+        restored = services.serving_rollback(
+            actor=request.user, model=model, target=target, comment=request.POST.get("comment", "")
+        )
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{target.removeprefix('@')} is back on version {restored.version}.")
+    return redirect(reverse("registry:model", args=[model.name]))
 
 
 def _apply(request, version, change, success: str):

@@ -67,6 +67,13 @@ class AlreadyExists(RegistryError):
     code = "RESOURCE_ALREADY_EXISTS"
 
 
+class Conflict(RegistryError):
+    """The request is well formed but the state it acts on does not allow it."""
+
+    status = 409
+    code = "INVALID_STATE"
+
+
 class PayloadTooLarge(RegistryError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 
 from registry import auth, services
 from registry.forms import AliasForm, StageForm
-from registry.models import Alias, AuditEntry, ModelVersion, RegisteredModel, Stage
+from registry.models import Alias, AuditEntry, ModelGrant, ModelVersion, RegisteredModel, Stage
 from registry_site.errors import Forbidden, RegistryError
 
 
@@ -25,8 +25,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ModelGrantInline(admin.TabularInline):
+    """Shown, not edited here: grants are made through the API, which audits them."""
+
+    model = ModelGrant
+    extra = 0
+    can_delete = False
+    readonly_fields = ["user", "group", "level", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(RegisteredModel)
 class RegisteredModelAdmin(admin.ModelAdmin):
+    inlines = [ModelGrantInline]
     list_display = ["name", "last_version_number", "created_by", "updated_at"]
     search_fields = ["name", "description"]
     readonly_fields = ["last_version_number", "created_by", "created_at", "updated_at"]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import artifacts, auth, selectors, services
+from registry.models import GrantLevel
 from registry_site import inputs
 from registry_site.errors import RegistryError
 
@@ -337,6 +338,57 @@ class RollbackApi(APIView):
         model = selectors.model_get(name)
         restored = services.serving_rollback(actor=request.user, model=model, target=target, **data)
         return Response(VersionOut(selectors.version_get(name, restored.version)).data)
+
+
+class GrantOut(serializers.Serializer):
+    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    group = serializers.CharField(source="group.name", allow_null=True, default=None)
+    level = serializers.CharField()
+
+
+class GrantsApi(APIView):
+    """MLflow's permissions on one model (READ, EDIT, MANAGE) for a user or a group,
+    beside the role groups' on every model. Staff and the model's managers see and
+    change them."""
+
+    write_permissions = {"PUT": auth.PROMOTE, "DELETE": auth.PROMOTE}
+
+    class HolderIn(serializers.Serializer):
+        user = serializers.CharField(required=False)
+        group = serializers.CharField(required=False)
+
+        def validate(self, data):
+            if ("user" in data) == ("group" in data):
+                raise serializers.ValidationError("name either a user or a group")
+            return data
+
+    class GrantIn(HolderIn):
+        level = serializers.ChoiceField(choices=GrantLevel.values)
+
+    @extend_schema(responses=GrantOut(many=True))
+    def get(self, request, name):
+        model = selectors.model_get(name)
+        services.require_grantor(request.user, model)
+        return Response({"name": model.name, "permissions": GrantOut(selectors.grant_list(model), many=True).data})
+
+    @extend_schema(request=GrantIn, responses=GrantOut)
+    def put(self, request, name):
+        data = _valid(self.GrantIn, request.data)
+        model = selectors.model_get(name)
+        grant = services.model_grant_set(actor=request.user, model=model, level=data["level"], **_holder(data))
+        return Response(GrantOut(grant).data)
+
+    @extend_schema(parameters=[HolderIn], responses={204: None})
+    def delete(self, request, name):
+        data = _valid(self.HolderIn, request.query_params)
+        services.model_grant_delete(actor=request.user, model=selectors.model_get(name), **_holder(data))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _holder(data: dict) -> dict:
+    if "user" in data:
+        return {"user": selectors.user_get(data["user"])}
+    return {"group": selectors.group_get(data["group"])}
 
 
 class HoldingOut(serializers.Serializer):

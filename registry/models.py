@@ -155,6 +155,41 @@ class Holding(models.Model):
         return f"serve.{self.model_name}{self.separator}{self.target.lstrip('@')}"
 
 
+class GrantLevel(models.TextChoices):
+    """MLflow's permissions on one registered model, each including the ones before it."""
+
+    READ = "READ", "Read"
+    EDIT = "EDIT", "Edit (upload versions, change description and tags)"
+    MANAGE = "MANAGE", "Manage (promote, delete, grant)"
+
+
+class ModelGrant(models.Model):
+    """A permission on one model for one user or one group, beside the role groups'
+    permissions on every model."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    group = models.ForeignKey("auth.Group", null=True, blank=True, on_delete=models.CASCADE)
+    level = models.CharField(max_length=8, choices=GrantLevel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model__name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="grant_to_a_user_or_a_group",
+            ),
+            models.UniqueConstraint(fields=["model", "user"], name="one_grant_per_model_user"),
+            models.UniqueConstraint(fields=["model", "group"], name="one_grant_per_model_group"),
+        ]
+
+    def __str__(self) -> str:
+        holder = f"user {self.user}" if self.user_id else f"group {self.group}"
+        return f"{self.level} on {self.model} for {holder}"
+
+
 class AuditAction(models.TextChoices):
     VERSION_CREATE = "version_create", "Version registered"
     STAGE = "stage", "Stage change"
@@ -163,6 +198,7 @@ class AuditAction(models.TextChoices):
     MODEL_DELETE = "model_delete", "Model deleted"
     MODEL_RENAME = "model_rename", "Model renamed"
     VERSION_DELETE = "version_delete", "Version deleted"
+    PERMISSION = "permission", "Permission change"
 
 
 class AuditEntry(models.Model):

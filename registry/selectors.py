@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Max, Prefetch, Q, QuerySet
 
 from registry.models import (
@@ -11,6 +13,7 @@ from registry.models import (
     AuditAction,
     AuditEntry,
     Holding,
+    ModelGrant,
     ModelVersion,
     RegisteredModel,
     Stage,
@@ -270,4 +273,22 @@ def rollback_targets(model: RegisteredModel, serving: dict[str, int]) -> list[di
         previous = previous_holder(model, target, current)
         if previous is not None:
             found.append({"target": target, "current": current, "previous": previous.version})
+    return found
+
+
+def grant_list(model: RegisteredModel) -> QuerySet[ModelGrant]:
+    return model.grants.select_related("user", "group").order_by("id")
+
+
+def user_get(username: str):
+    found = get_user_model().objects.filter(username=username).first()
+    if found is None:
+        raise NotFound(f"no user {username!r}")
+    return found
+
+
+def group_get(name: str) -> Group:
+    found = Group.objects.filter(name=name).first()
+    if found is None:
+        raise NotFound(f"no group {name!r}")
     return found

@@ -17,7 +17,7 @@ from lineage import services as lineage_services
 from lineage.datasets import dataset_ref
 from registry import artifacts, formats, selectors
 from registry.artifacts import IncomingArtifact
-from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD
+from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD, may
 from registry.compilation.services import onnx_compile_scheduled
 from registry.models import (
     ALIAS_PATTERN,
@@ -25,7 +25,9 @@ from registry.models import (
     Alias,
     AuditAction,
     AuditEntry,
+    GrantLevel,
     Holding,
+    ModelGrant,
     ModelVersion,
     RegisteredModel,
     Stage,
@@ -46,10 +48,13 @@ UNPACK_FACTOR = 4
 # --- checks shared by the services -------------------------------------------------------
 
 
-def require(actor, permission: str) -> None:
-    """actor=None is the system itself (management commands, migrations)."""
-    if actor is not None and not actor.has_perm(permission):
-        raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {permission}")
+def require(actor, permission: str, model: RegisteredModel | str | None = None) -> None:
+    """`actor` holds `permission` on every model, or through a grant on `model` (the
+    model or its name). actor=None is the system itself (management commands, migrations)."""
+    name = model.name if isinstance(model, RegisteredModel) else model
+    if actor is not None and not may(actor, permission, name):
+        where = f" on model {name}" if name else ""
+        raise Forbidden(f"{actor.get_username() or 'anonymous'} lacks the permission {permission}{where}")
 
 
 def pinned_refusal(actor, *, model: RegisteredModel, version: ModelVersion | None = None, doing: str) -> str | None:
@@ -58,7 +63,7 @@ def pinned_refusal(actor, *, model: RegisteredModel, version: ModelVersion | Non
     serving resolves, so changing what they answer is the promoter role's alone, even for
     a user otherwise allowed the write. actor=None is the system; superusers hold every
     permission, the promoter's included."""
-    if actor is None or actor.has_perm(PROMOTE):
+    if actor is None or may(actor, PROMOTE, model.name):
         return None
     versions = model.versions.filter(pk=version.pk) if version else model.versions.all()
     stages = sorted(set(versions.exclude(stage=Stage.NONE).values_list("stage", flat=True)))
@@ -202,7 +207,7 @@ def registered_model_create(*, actor, name: str, description: str = "", tags: di
 
 def registered_model_update(*, actor, model: RegisteredModel, description=None, tags=None) -> RegisteredModel:
     """Change description and/or replace tags; None leaves a field as it is."""
-    require(actor, EDIT_MODEL)
+    require(actor, EDIT_MODEL, model)
     if description is not None:
         model.description = check_text(description, field="description", limit=65536)
     if tags is not None:
@@ -215,7 +220,7 @@ def registered_model_update(*, actor, model: RegisteredModel, description=None, 
 def registered_model_delete(*, actor, model: RegisteredModel, comment: str = "") -> None:
     """Delete a model with its versions and aliases. Artifacts stay: other versions may
     share their bytes, and the audit log keeps the hashes' history."""
-    require(actor, DELETE_MODEL)
+    require(actor, DELETE_MODEL, model)
     require_unpinned(actor, model=model, doing="deleting it")
     count = model.versions.count()
     _audit(
@@ -230,8 +235,8 @@ def registered_model_rename(*, actor, model: RegisteredModel, new_name: str) -> 
     """Rename a model (MLflow's rename); audited, AlreadyExists if the name is taken.
     Audit entries and lineage written before keep the old name: they record history.
     Editors (uploaders) rename models that no stage or alias serves; promoters any model."""
-    if actor is None or not actor.has_perm(PROMOTE):  # promoters may already delete models
-        require(actor, EDIT_MODEL)
+    if actor is None or not may(actor, PROMOTE, model.name):  # promoters may already delete models
+        require(actor, EDIT_MODEL, model)
     check_name(new_name, field="new_name")
     require_unpinned(actor, model=model, doing="renaming it")
     old_name = model.name
@@ -252,7 +257,7 @@ def registered_model_rename(*, actor, model: RegisteredModel, new_name: str) -> 
 def registered_model_tag_set(*, actor, model: RegisteredModel, key: str, value: str | None) -> RegisteredModel:
     """Set one tag, or remove it when `value` is None, under the model's row lock so
     concurrent writers of different tags do not undo each other."""
-    require(actor, EDIT_MODEL)
+    require(actor, EDIT_MODEL, model)
     locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     return registered_model_update(actor=actor, model=locked, tags=_with_tag(locked.tags, key, value))
 
@@ -260,7 +265,7 @@ def registered_model_tag_set(*, actor, model: RegisteredModel, key: str, value: 
 @transaction.atomic
 def model_version_tag_set(*, actor, version: ModelVersion, key: str, value: str | None) -> ModelVersion:
     """As `registered_model_tag_set`, for one tag of a version."""
-    require(actor, EDIT_MODEL)
+    require(actor, EDIT_MODEL, version.model)
     locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
     return model_version_update(actor=actor, version=locked, tags=_with_tag(locked.tags, key, value))
 
@@ -296,7 +301,7 @@ def model_version_create(
     Bytes that were already streaming to S3 as they arrived (a declared sha256) become
     visible only at the store step, so refused bytes never become an object either.
     """
-    require(actor, UPLOAD)
+    require(actor, UPLOAD, model_name if isinstance(model_name, str) else None)
     check_name(model_name)
     fields = {
         "description": check_text(description, field="description", limit=65536),
@@ -400,7 +405,7 @@ def _model_for_new_version(actor, model_name: str) -> RegisteredModel:
 
 
 def model_version_update(*, actor, version: ModelVersion, description=None, tags=None) -> ModelVersion:
-    require(actor, EDIT_MODEL)
+    require(actor, EDIT_MODEL, version.model)
     if description is not None:
         version.description = check_text(description, field="description", limit=65536)
     if tags is not None:
@@ -412,7 +417,7 @@ def model_version_update(*, actor, version: ModelVersion, description=None, tags
 @transaction.atomic
 def model_version_delete(*, actor, version: ModelVersion, comment: str = "") -> None:
     """Delete one version; its number is never reused (the model's counter stays)."""
-    require(actor, DELETE_MODEL)
+    require(actor, DELETE_MODEL, version.model)
     require_unpinned(actor, model=version.model, version=version, doing="deleting it")
     _audit(
         actor=actor,
@@ -436,7 +441,7 @@ def model_version_transition_stage(
 ) -> ModelVersion:
     """Move a version to a stage; with archive_existing, the stage's other holders move
     to Archived in the same transaction. Every change is audited."""
-    require(actor, PROMOTE)
+    require(actor, PROMOTE, version.model)
     target = canonical_stage(stage)
     comment = check_text(comment, field="comment", limit=4096)
     _lock_model(version.model_id)
@@ -486,7 +491,7 @@ def _lock_model(model_id: int) -> None:
 @transaction.atomic
 def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersion, comment: str = "") -> Alias:
     """Point `alias` at `version` (creating or moving it)."""
-    require(actor, PROMOTE)
+    require(actor, PROMOTE, model)
     check_alias(alias)
     if version.model_id != model.pk:
         raise InvalidParameter(f"version {version.version} does not belong to model {model.name}")
@@ -514,7 +519,7 @@ def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersio
 
 @transaction.atomic
 def alias_delete(*, actor, model: RegisteredModel, alias: str, comment: str = "") -> None:
-    require(actor, PROMOTE)
+    require(actor, PROMOTE, model)
     current = Alias.objects.filter(model=model, name=alias).select_related("version").first()
     if current is None:
         raise NotFound(f"Registered model alias {alias} not found for model {model.name}.")
@@ -536,7 +541,7 @@ def serving_rollback(*, actor, model: RegisteredModel, target: str, comment: str
     version that served it before the current one. An alias moves back; for a stage the
     earlier version re-enters it and the current one is archived. Audited as the stage and
     alias changes it makes, with a comment that names the rollback."""
-    require(actor, PROMOTE)
+    require(actor, PROMOTE, model)
     comment = check_text(comment, field="comment", limit=4096)
     _lock_model(model.pk)
     named = f"alias {target[1:]}" if target.startswith("@") else f"stage {target}"
@@ -565,6 +570,59 @@ def serving_target(*, stage: str | None = None, alias: str | None = None) -> str
     if canonical not in SERVING_STAGES:
         raise InvalidParameter(f"stage {canonical} serves no version: only {' and '.join(SERVING_STAGES)} do")
     return canonical
+
+
+# --- permissions on one model -------------------------------------------------------------
+
+
+@transaction.atomic
+def model_grant_set(*, actor, model: RegisteredModel, level: str, user=None, group=None) -> ModelGrant:
+    """Give one user or one group READ, EDIT or MANAGE on `model` (replacing what it had).
+    Staff, and whoever may manage the model, may grant; audited."""
+    require_grantor(actor, model)
+    if level not in GrantLevel.values:
+        raise InvalidParameter(f"level must be one of {', '.join(GrantLevel.values)}, not {level!r}")
+    holder = {"user": user} if user is not None else {"group": group}
+    grant = ModelGrant.objects.filter(model=model, **holder).first()
+    before = grant.level if grant else ""
+    if grant is None:
+        grant = ModelGrant.objects.create(model=model, level=level, **holder)
+    elif grant.level != level:
+        grant.level = level
+        grant.save(update_fields=["level"])
+    who = _holder_name(grant)
+    if before != level:
+        _audit(
+            actor=actor,
+            model_name=model.name,
+            action=AuditAction.PERMISSION,
+            before=f"{who}:{before}" if before else "",
+            after=f"{who}:{level}",
+        )
+    return grant
+
+
+@transaction.atomic
+def model_grant_delete(*, actor, model: RegisteredModel, user=None, group=None) -> None:
+    require_grantor(actor, model)
+    holder = {"user": user} if user is not None else {"group": group}
+    grant = ModelGrant.objects.filter(model=model, **holder).first()
+    if grant is None:
+        raise NotFound(f"{'user' if user is not None else 'group'} has no permission on model {model.name}")
+    _audit(
+        actor=actor, model_name=model.name, action=AuditAction.PERMISSION, before=f"{_holder_name(grant)}:{grant.level}"
+    )
+    grant.delete()
+
+
+def require_grantor(actor, model: RegisteredModel) -> None:
+    """Staff, or whoever may manage `model`: who may see and change its grants."""
+    if actor is not None and not actor.is_staff:
+        require(actor, PROMOTE, model)
+
+
+def _holder_name(grant: ModelGrant) -> str:
+    return f"user {grant.user.get_username()}" if grant.user_id else f"group {grant.group.name}"
 
 
 # --- what serves: holdings, and their lineage ---------------------------------------------

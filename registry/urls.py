@@ -15,5 +15,6 @@ urlpatterns = [
     path("models/<str:name>/aliases/<str:alias>/rollback", api.RollbackApi.as_view(), name="alias-rollback"),
     path("models/<str:name>/stages/<str:stage>/rollback", api.RollbackApi.as_view(), name="stage-rollback"),
     path("models/<str:name>/history", api.HistoryApi.as_view(), name="history"),
+    path("models/<str:name>/permissions", api.GrantsApi.as_view(), name="permissions"),
     path("models/<str:name>/audit", api.AuditApi.as_view(), name="audit"),
 ]

@@ -29,7 +29,7 @@ def reader(view):
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not access.may_read(request.user, auth.READ):
+        if not (access.may_read(request.user, auth.READ) or auth.may(request.user, auth.READ, kwargs.get("name"))):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             raise PermissionDenied("You need the viewers role to read the registry.")
@@ -41,8 +41,8 @@ def reader(view):
     return wrapped
 
 
-def _require(request, permission: str) -> None:
-    if not request.user.has_perm(permission):
+def _require(request, permission: str, model_name: str | None = None) -> None:
+    if not auth.may(request.user, permission, model_name):
         raise PermissionDenied("You are not allowed to do that.")
 
 
@@ -74,14 +74,15 @@ def model_detail(request, name):
     model = selectors.with_summaries([selectors.model_get(name)])[0]
     versions = Paginator(selectors.version_list(model), 50).get_page(request.GET.get("page"))
     metric_names = sorted({key for v in versions.object_list for key in v.metrics})[:4]
+    can_promote = auth.may(request.user, auth.PROMOTE, model.name)
     context = {
         "model": model,
         "versions": versions,
         "metric_names": metric_names,
-        "can_promote": request.user.has_perm(auth.PROMOTE),
+        "can_promote": can_promote,
         "alias_form": AliasForm(),
         "history": selectors.serving_history(model)[:50],
-        "rollbacks": selectors.rollback_targets(model, selectors.serving_targets(model)),
+        "rollbacks": selectors.rollback_targets(model, selectors.serving_targets(model)) if can_promote else [],
     }
     return render(request, "registry/model_detail.html", context)
 
@@ -94,7 +95,7 @@ def version_detail(request, name, version):
         "version": found,
         "model": found.model,
         "history": selectors.stage_history(found),
-        "can_promote": request.user.has_perm(auth.PROMOTE),
+        "can_promote": auth.may(request.user, auth.PROMOTE, found.model.name),
         "stage_form": StageForm(current=found.stage),
         "alias_form": AliasForm(),
         "curl_pinned": samples.curl_command(base, found, pinned=True),
@@ -157,7 +158,7 @@ def audit(request):
 @require_POST
 @reader
 def change_stage(request, name, version):
-    _require(request, auth.PROMOTE)
+    _require(request, auth.PROMOTE, name)
     found = selectors.version_get(name, version)
     form = StageForm(request.POST, current=found.stage)
     if not form.is_valid() or not form.cleaned_data["stage"]:
@@ -190,7 +191,7 @@ def change_stage(request, name, version):
 @require_POST
 @reader
 def set_alias(request, name, version):
-    _require(request, auth.PROMOTE)
+    _require(request, auth.PROMOTE, name)
     found = selectors.version_get(name, version)
     form = AliasForm(request.POST)
     if not form.is_valid():
@@ -219,7 +220,7 @@ def set_alias(request, name, version):
 @require_POST
 @reader
 def delete_alias(request, name, alias):
-    _require(request, auth.PROMOTE)
+    _require(request, auth.PROMOTE, name)
     model = selectors.model_get(name)
     current = selectors.alias_get(model, alias)
     if "confirm" not in request.POST:
@@ -247,7 +248,7 @@ def delete_alias(request, name, alias):
 @require_POST
 @reader
 def rollback(request, name):
-    _require(request, auth.PROMOTE)
+    _require(request, auth.PROMOTE, name)
     model = selectors.model_get(name)
     target = request.POST.get("target", "")
     try:

@@ -1,0 +1,29 @@
+"""Reads of webhooks and their deliveries."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from registry_site.errors import NotFound
+from webhooks.models import Delivery, Webhook
+
+
+def webhook_list() -> QuerySet[Webhook]:
+    return Webhook.objects.select_related("created_by").order_by("id")
+
+
+def webhook_get(webhook_id: int) -> Webhook:
+    found = webhook_list().filter(pk=webhook_id).first()
+    if found is None:
+        raise NotFound(f"Webhook {webhook_id} not found.")
+    return found
+
+
+def delivery_list(webhook: Webhook) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(webhook=webhook).order_by("-id")
+
+
+def subscribers(event_type: str) -> list[Webhook]:
+    """Active webhooks that asked for `event_type`. Filtered here, not in SQL: JSON
+    containment differs between SQLite and PostgreSQL, and there are few webhooks."""
+    return [hook for hook in Webhook.objects.filter(active=True) if event_type in hook.events]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from registry_site.errors import NotFound
+from registry_site.inputs import INT64_MAX
 from webhooks.models import Delivery, Webhook
 
 
@@ -13,7 +14,8 @@ def webhook_list() -> QuerySet[Webhook]:
 
 
 def webhook_get(webhook_id: int) -> Webhook:
-    found = webhook_list().filter(pk=webhook_id).first()
+    # A number past the id column's range would be the database's error, not a 404.
+    found = webhook_list().filter(pk=webhook_id).first() if 0 < webhook_id <= INT64_MAX else None
     if found is None:
         raise NotFound(f"Webhook {webhook_id} not found.")
     return found

@@ -4,10 +4,12 @@ event for delivery, and sending a failed delivery again."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from registry_site import background
@@ -44,7 +46,7 @@ def check_events(events: object) -> list[str]:
 def check_secret(secret: object) -> str:
     """The secret as stored (base64, no prefix)."""
     if not isinstance(secret, str) or signing.key_of(secret) is None:
-        raise InvalidParameter("secret must be base64 of at least 16 bytes, optionally prefixed with whsec_")
+        raise InvalidParameter("secret must be base64 of 24 to 64 random bytes, optionally prefixed with whsec_")
     return secret.removeprefix("whsec_")
 
 
@@ -95,6 +97,21 @@ def delivery_send_again(*, actor, delivery: Delivery) -> None:
         state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, last_error="", last_status=None
     )
     _enqueue(delivery.pk)
+
+
+def deliveries_requeue(*, older_than: float = 300.0) -> int:
+    """Enqueue again the pending deliveries whose attempt is overdue by `older_than`
+    seconds: their task was lost (a queue that could not be reached, a worker killed).
+    A delivery whose task was only late may then be sent twice; receivers drop the repeat
+    by its webhook-id. Returns how many were enqueued."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    overdue = Delivery.objects.filter(state=DeliveryState.PENDING).filter(
+        Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at=None, created_at__lte=cutoff)
+    )
+    ids = list(overdue.values_list("pk", flat=True))
+    for delivery_id in ids:
+        _enqueue(delivery_id)
+    return len(ids)
 
 
 def _enqueue(delivery_id: int) -> None:

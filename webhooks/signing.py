@@ -12,6 +12,7 @@ import secrets
 from webhooks.models import SECRET_PREFIX
 
 SECRET_BYTES = 24
+MIN_KEY_BYTES, MAX_KEY_BYTES = 24, 64
 
 
 def new_secret() -> str:
@@ -21,13 +22,13 @@ def new_secret() -> str:
 
 def key_of(secret: str) -> bytes | None:
     """The key bytes of a secret given as base64 (with or without "whsec_"); None if it is
-    not base64 of at least 16 bytes."""
+    not base64 of 24 to 64 bytes, the sizes the spec allows."""
     encoded = secret.removeprefix(SECRET_PREFIX)
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return key if len(key) >= 16 else None
+    return key if MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES else None
 
 
 def signed_headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Delivering webhooks (registry_site.background): one task run per attempt. A receiver
 that fails or is down costs one attempt, recorded on the delivery; the next is enqueued
-with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then the delivery is failed. Nothing a
-receiver does makes the task itself fail."""
+with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then the delivery is failed. A 410 Gone
+fails it at once and switches the webhook off. Nothing a receiver does makes the task
+itself fail."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from django.utils import timezone
 from django_tasks import task
 
 from registry_site import background
-from webhooks.models import Delivery, DeliveryState
+from webhooks.models import Delivery, DeliveryState, Webhook
 from webhooks.signing import signed_headers
 
 USER_AGENT = "model-registry-webhooks/1"
+GONE = 410
 
 
 @task()
@@ -73,13 +75,15 @@ def record_attempt(delivery: Delivery, status: int | None, error: str) -> str:
     delivery.next_attempt_at = None
     if not error:
         delivery.state, delivery.sent_at = DeliveryState.SENT, now
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    elif status == GONE or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.state = DeliveryState.FAILED
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
     delivery.save(update_fields=["attempts", "last_status", "last_error", "next_attempt_at", "state", "sent_at"])
     if delivery.next_attempt_at is not None:
         _enqueue_retry(delivery)
+    if status == GONE:  # the receiver asks for no more (Standard Webhooks): switched off
+        Webhook.objects.filter(pk=delivery.webhook_id).update(active=False)
     return delivery.state
 
 

@@ -136,3 +136,17 @@ def test_the_delivery_log_lists_each_delivery_with_its_outcome(iris_v1, as_carol
 
     assert [(d["event_type"], d["state"], d["attempts"]) for d in log] == [("model_version.stage_changed", "failed", 3)]
     assert log[0]["payload"]["data"]["to"] == "Production"
+
+
+def test_a_receiver_answering_410_gone_is_switched_off_without_retries(iris_v1, as_carol, run_worker):
+    with Receiver(410) as receiver:
+        hook = webhook_for(staff_client(), receiver.url, ["model_version.stage_changed"])
+        promote(as_carol, "Staging")
+        run_worker()
+        promote(as_carol, "Production")
+        run_worker()
+
+    delivery = Delivery.objects.get()
+    assert len(receiver.requests) == 1
+    assert (delivery.state, delivery.attempts, delivery.last_status) == ("failed", 1, 410)
+    assert staff_client("sam2").get(f"/api/v1/webhooks/{hook['id']}").json()["active"] is False

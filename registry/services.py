@@ -35,6 +35,7 @@ from registry.models import (
 )
 from registry_site import inputs
 from registry_site.errors import AlreadyExists, Conflict, Forbidden, InvalidParameter, NotFound
+from webhooks.services import webhook_event_record
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +392,7 @@ def _insert_version(*, actor, model_name: str, fields: dict) -> ModelVersion:
         action=AuditAction.VERSION_CREATE,
         after=f"sha256:{fields['artifact_sha256']}",
     )
+    webhook_event_record("model_version.created", _version_event(version))
     return version
 
 
@@ -459,6 +461,7 @@ def model_version_transition_stage(
             after=target,
             comment=comment,
         )
+        webhook_event_record("model_version.stage_changed", _stage_event(version, version.stage, target))
         version.stage = target
         version.save(update_fields=["stage", "updated_at"])
     _sync_serving(version.model, touched=touched)
@@ -478,6 +481,9 @@ def _archive_holders(actor, version: ModelVersion, stage: str, comment: str) -> 
             before=stage,
             after=Stage.ARCHIVED,
             comment=comment or f"archived by promotion of version {version.version}",
+        )
+        webhook_event_record(
+            "model_version.stage_changed", _stage_event(version, stage, Stage.ARCHIVED, number=holder.version)
         )
     holders.update(stage=Stage.ARCHIVED, updated_at=timezone.now())
     return numbers
@@ -513,6 +519,9 @@ def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersio
             after=f"{alias}@{version.version}",
             comment=comment,
         )
+        webhook_event_record(
+            "alias.set", {**_alias_event(model, alias, version.version), "previous_version": before or None}
+        )
         _sync_serving(model, touched={version.version, before} - {""})
     return current
 
@@ -533,6 +542,29 @@ def alias_delete(*, actor, model: RegisteredModel, alias: str, comment: str = ""
     )
     current.delete()
     _sync_serving(model, touched={current.version.version})
+    webhook_event_record("alias.deleted", _alias_event(model, alias, current.version.version))
+
+
+# --- webhook events: what receivers are told (webhooks.services) -------------------------
+
+
+def _version_event(version: ModelVersion) -> dict:
+    return {
+        "name": version.model.name,
+        "version": version.version,
+        "sha256": version.artifact_sha256,
+        "format": version.artifact_format,
+        "created_by": version.created_by.get_username() if version.created_by else None,
+    }
+
+
+def _stage_event(version: ModelVersion, before: str, after: str, *, number: int | None = None) -> dict:
+    """`number`: another version of the same model (one archived by `version`'s promotion)."""
+    return {"name": version.model.name, "version": number or version.version, "from": before, "to": after}
+
+
+def _alias_event(model: RegisteredModel, alias: str, version: int) -> dict:
+    return {"name": model.name, "alias": alias, "version": version}
 
 
 @transaction.atomic

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lineage",
     "serving",
     "mlflow_compat",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,11 @@ OPENLINEAGE_API_KEY = os.environ.get("OPENLINEAGE_API_KEY", "")
 LINEAGE_BATCH_WAIT_MS = envint("LINEAGE_BATCH_WAIT_MS", 1000)
 # Largest OpenLineage event POST /api/v1/lineage accepts, after gzip decompression (413 above).
 LINEAGE_MAX_EVENT_BYTES = envint("LINEAGE_MAX_EVENT_BYTES", 8 * 1024**2, minimum=1024)
+# Webhook deliveries (webhooks.tasks): each attempt waits this long for the receiver; a
+# failed one is tried again after WEBHOOK_RETRY_BASE_SECONDS, doubling, up to the maximum.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 2)
 
 # Background work (registry_site.background) on Django's Tasks API. "database": tasks are
 # rows that `manage.py db_worker` runs; "rq": Redis queues that

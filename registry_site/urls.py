@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("registry.urls")),
     path("api/v1/", include((lineage_urls.api_urlpatterns, "lineage-api"))),
+    path("api/v1/", include("webhooks.urls")),
     path("lineage/", include("lineage.urls")),
     path("", include("mlflow_compat.urls")),
     # Browsers ask for it whatever the page's <link rel="icon"> says.

@@ -1,7 +1,8 @@
 """Who may import whom (DESIGN §1): lineage is a generic OpenLineage store that imports
-neither registry nor serving, registry never imports serving, and no app imports
-mlflow_compat, which is built on the registry. Read from the source with `ast`, so an
-import inside a function or a migration counts as much as one at the top of a module."""
+neither registry nor serving, registry never imports serving, webhooks imports no other
+app (the registry calls it), and no app imports mlflow_compat, which is built on the
+registry. Read from the source with `ast`, so an import inside a function or a migration
+counts as much as one at the top of a module."""
 
 import ast
 from pathlib import Path
@@ -42,6 +43,11 @@ def test_the_scan_finds_the_imports_that_are_allowed():
         ("registry", "mlflow_compat"),
         ("lineage", "mlflow_compat"),
         ("serving", "mlflow_compat"),
+        # webhooks only delivers what it is told: the registry calls it, never the reverse.
+        ("webhooks", "registry"),
+        ("webhooks", "serving"),
+        ("webhooks", "lineage"),
+        ("webhooks", "mlflow_compat"),
     ],
 )
 def test_an_app_does_not_import_what_it_must_not(app, other):

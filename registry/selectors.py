@@ -239,6 +239,51 @@ def serving_targets(model: RegisteredModel) -> dict[str, int]:
     return targets
 
 
+def serving_from_audit(model: RegisteredModel):
+    """What each stage and alias of `model` served after each change its audit log
+    records, oldest first: (when, the model's name then, {"Production": 3, "@champion": 2})."""
+    stages: dict[int, str] = {}
+    aliases: dict[str, int] = {}
+    entries, served = _audit_of(model), None
+    for entry in entries:
+        version = entry.version
+        if entry.action == AuditAction.VERSION_CREATE:
+            stages[version] = Stage.NONE
+        elif entry.action == AuditAction.STAGE:
+            stages[version] = entry.to_value
+        elif entry.action == AuditAction.ALIAS_SET:
+            aliases[entry.to_value.rpartition("@")[0]] = version
+        elif entry.action == AuditAction.ALIAS_DELETE:
+            aliases.pop(entry.from_value.rpartition("@")[0], None)
+        elif entry.action == AuditAction.VERSION_DELETE:
+            stages.pop(version, None)
+            aliases = {alias: number for alias, number in aliases.items() if number != version}
+        targets = {f"@{alias}": number for alias, number in aliases.items()}
+        for stage in SERVING_STAGES:
+            holders = [number for number, held in stages.items() if held == stage]
+            if holders:
+                targets[stage] = max(holders)
+        if (entry.model_name, targets) != served:
+            served = (entry.model_name, targets)
+            yield entry.created_at, entry.model_name, targets
+
+
+def _audit_of(model: RegisteredModel) -> list[AuditEntry]:
+    """The audit entries of `model` under each name it has had (following renames back),
+    since the last time a model of one of those names was deleted."""
+    names, name = [model.name], model.name
+    while True:
+        rename = AuditEntry.objects.filter(action=AuditAction.MODEL_RENAME, to_value=name).exclude(from_value__in=names)
+        rename = rename.order_by("-id").first()
+        if rename is None:
+            break
+        name = rename.from_value
+        names.append(name)
+    entries = AuditEntry.objects.filter(model_name__in=names).order_by("created_at", "id")
+    deleted = entries.filter(action=AuditAction.MODEL_DELETE).last()
+    return list(entries.filter(id__gt=deleted.id) if deleted else entries)
+
+
 def serving_history(model: RegisteredModel) -> QuerySet[Holding]:
     """Every span during which a version served a stage or an alias, newest first."""
     return model.holdings.order_by("-began_at", "-id")

@@ -662,36 +662,47 @@ def _holder_name(grant: ModelGrant) -> str:
 
 @transaction.atomic
 def serving_sync(*, model: RegisteredModel) -> int:
-    """Record what each stage and alias of `model` serves, where no holding says so yet
-    (models promoted before holdings were kept); the number of holdings opened."""
+    """Record what each stage and alias of `model` serves, where no holding says so yet;
+    for a model promoted before holdings were kept, replay its audit log first, so its
+    history goes back as far as the log does. The number of holdings opened."""
     _lock_model(model.pk)
-    return _sync_serving(model)
+    before = model.holdings.count()
+    if not before:
+        for moment, name, targets in selectors.serving_from_audit(model):
+            _move_holdings(model, name, targets, moment)
+    _sync_serving(model)
+    return model.holdings.count() - before
 
 
-def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) -> int:
+def _sync_serving(model: RegisteredModel, *, touched: set[int] = frozenset()) -> None:
     """After a promotion (inside its transaction): close the holdings that no longer
     hold, open the new ones, and record both, and the stage and aliases of every
     version whose state changed, as lineage."""
     now = timezone.now()
-    targets = selectors.serving_targets(model)
+    ended, began = _move_holdings(model, model.name, selectors.serving_targets(model), now)
+    changed = touched | {held.version for held in ended + began if held.model_name == model.name}
+    _record_version_states(model, changed, now)
+
+
+def _move_holdings(model: RegisteredModel, name: str, targets: dict[str, int], moment) -> tuple[list, list]:
+    """Make the open holdings say `targets` (under the model's name `name`) from `moment`
+    on: those that no longer hold end, new ones begin; each recorded as lineage."""
     ended = [
         held
         for held in model.holdings.filter(ended_at=None)
-        if targets.get(held.target) != held.version or held.model_name != model.name
+        if targets.get(held.target) != held.version or held.model_name != name
     ]
-    _end_holdings(ended, now)
+    _end_holdings(ended, moment)
     still_open = set(model.holdings.filter(ended_at=None).values_list("target", flat=True))
     began = [
-        Holding(model=model, model_name=model.name, target=target, version=number, run_id=uuid.uuid4(), began_at=now)
+        Holding(model=model, model_name=name, target=target, version=number, run_id=uuid.uuid4(), began_at=moment)
         for target, number in targets.items()
         if target not in still_open
     ]
     Holding.objects.bulk_create(began)
     for held in began:
-        _record_serving(held, began=True, when=now)
-    changed = touched | {held.version for held in ended + began if held.model_name == model.name}
-    _record_version_states(model, changed, now)
-    return len(began)
+        _record_serving(held, began=True, when=moment)
+    return ended, began
 
 
 def _end_holdings(holdings, now) -> None:

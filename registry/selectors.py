@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from registry.models import Alias, AuditAction, AuditEntry, ModelVersion, RegisteredModel, Stage
+from registry.models import Alias, Approval, AuditAction, AuditEntry, ModelVersion, Policy, RegisteredModel, Stage
 from registry_site.errors import NotFound
 
 PROMOTED_STAGES = (Stage.STAGING, Stage.PRODUCTION)
@@ -212,3 +212,19 @@ def onnx_state(version: ModelVersion) -> dict:
         "converter": form.converter,
         "updated_at": form.updated_at,
     }
+
+
+def policy_list(model: RegisteredModel) -> QuerySet[Policy]:
+    return Policy.objects.filter(model=model).select_related("model", "updated_by").order_by("target")
+
+
+def policy_get(model: RegisteredModel, target: str) -> Policy:
+    """`target` as services.canonical_target spells it."""
+    found = policy_list(model).filter(target=target).first()
+    if found is None:
+        raise NotFound(f"model {model.name} has no policy for {target}")
+    return found
+
+
+def approval_list(version: ModelVersion) -> QuerySet[Approval]:
+    return version.approvals.select_related("version", "approver").order_by("created_at", "id")

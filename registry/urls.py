@@ -12,5 +12,8 @@ urlpatterns = [
     path("models/<str:name>/versions/<int:version>/artifact", api.ArtifactApi.as_view(), name="artifact"),
     path("models/<str:name>/versions/<int:version>/stage", api.StageApi.as_view(), name="stage"),
     path("models/<str:name>/aliases/<str:alias>", api.AliasApi.as_view(), name="alias"),
+    path("models/<str:name>/policies", api.PoliciesApi.as_view(), name="policies"),
+    path("models/<str:name>/policies/<str:target>", api.PolicyApi.as_view(), name="policy"),
+    path("models/<str:name>/versions/<int:version>/approvals", api.ApprovalsApi.as_view(), name="approvals"),
     path("models/<str:name>/audit", api.AuditApi.as_view(), name="audit"),
 ]

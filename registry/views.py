@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from lineage import drawing
 from lineage import selectors as lineage_selectors
 from registry import artifacts, auth, charts, samples, selectors, services
-from registry.forms import AliasForm, StageForm, UploadForm
+from registry.forms import AliasForm, ApprovalForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
 from registry_site import access, inputs
 from registry_site.errors import NotFound, RegistryError
@@ -99,6 +99,9 @@ def version_detail(request, name, version):
         "curl_latest": samples.curl_command(base, found, pinned=False),
         "lineage_node": f"model:{found.model.name}:{found.version}",
         "onnx": selectors.onnx_state(found),
+        "gates": _gates(found),
+        "approvals": selectors.approval_list(found),
+        "can_approve": request.user.has_perm(auth.PROMOTE) and found.created_by_id != request.user.pk,
     }
     context["drawing"] = drawing.neighbourhood(context["lineage_node"], depth=2)
     # What lineage says the version was trained from, so the list and the graph agree;
@@ -107,6 +110,14 @@ def version_detail(request, name, version):
     context["inputs"] = found.inputs if inputs is None else inputs
     context["lineage_params"] = {"node": context["lineage_node"]}  # what the SVG's label names
     return render(request, "registry/version_detail.html", context)
+
+
+def _gates(version) -> list[dict]:
+    """Each target a policy gates, with the checks this version passes or fails there."""
+    return [
+        {"target": policy.target, "checks": services.promotion_checks(version, policy.target)}
+        for policy in selectors.policy_list(version.model)
+    ]
 
 
 @reader
@@ -239,6 +250,23 @@ def delete_alias(request, name, alias):
             actor=request.user, model=model, alias=alias, comment=request.POST.get("comment", "")
         ),
         f"Alias {alias} removed.",
+    )
+
+
+@require_POST
+@reader
+def approve(request, name, version):
+    _require(request, auth.PROMOTE)
+    found = selectors.version_get(name, version)
+    form = ApprovalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect(_version_url(found))
+    return _apply(
+        request,
+        found,
+        lambda: services.approval_create(actor=request.user, version=found, **form.cleaned_data),
+        f"You approved version {found.version} for {form.cleaned_data['target']}.",
     )
 
 

@@ -67,6 +67,13 @@ class AlreadyExists(RegistryError):
     code = "RESOURCE_ALREADY_EXISTS"
 
 
+class PromotionBlocked(RegistryError):
+    """A policy's checks failed: nothing was changed. `details["checks"]` says which."""
+
+    status = 409
+    code = "PROMOTION_BLOCKED"
+
+
 class PayloadTooLarge(RegistryError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

@@ -82,9 +82,9 @@ def evaluate(
     """Every check `rules` asks for, in the order a reader weighs them. `current` is
     the version serving the target now, None when nothing does."""
     lower = set(rules.get("lower_is_better", []))
-    checks = [
-        _threshold(candidate, metric, limit, metric in lower) for metric, limit in rules.get("min_metrics", {}).items()
-    ]
+    # By name: PostgreSQL's jsonb keeps no key order, and the checks read the same everywhere.
+    thresholds = sorted(rules.get("min_metrics", {}).items())
+    checks = [_threshold(candidate, metric, limit, metric in lower) for metric, limit in thresholds]
     checks += [_beats(candidate, current, metric, metric in lower) for metric in rules.get("must_beat_current", [])]
     if rules.get("signature_compatible"):
         checks.append(_signature(candidate, current))

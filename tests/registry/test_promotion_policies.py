@@ -295,3 +295,21 @@ def test_a_model_without_policies_promotes_as_before(as_alice, iris_joblib, db):
     promoter = client_for(user_with_roles("pete", "promoters", token_only=True))
 
     assert promote(promoter, 1).status_code == 200
+
+
+def test_staff_browse_policies_in_the_admin(admin_client, as_carol, iris_v1_in_production):
+    put_policy(as_carol, "Production", {"approvals_required": 2})
+
+    response = admin_client.get("/admin/registry/policy/")
+
+    assert response.status_code == 200
+    assert "approvals_required" in response.content.decode()
+
+
+def test_a_nul_character_in_a_rule_is_refused(as_alice, as_carol, iris_joblib):
+    upload_with(as_alice, iris_joblib)
+
+    response = put_policy(as_carol, "Production", {"must_beat_current": ["acc\u0000uracy"]})
+
+    assert response.status_code == 400
+    assert not as_carol.get(POLICIES).json()

@@ -120,6 +120,14 @@ def _gates(version) -> list[dict]:
     ]
 
 
+def _checks(version, target: str) -> list:
+    """What the confirmation shows before its button; a target the service will refuse
+    anyway (a malformed alias) has none to show."""
+    with contextlib.suppress(RegistryError):
+        return services.promotion_checks(version, target)
+    return []
+
+
 @reader
 def compare(request, name):
     model = selectors.model_get(name)
@@ -186,6 +194,7 @@ def change_stage(request, name, version):
                 "archived": list(holders)
                 if data["archive_existing"] and data["stage"] in (Stage.STAGING, Stage.PRODUCTION)
                 else [],
+                "checks": _checks(found, data["stage"]),
             },
         )
     return _apply(
@@ -215,6 +224,7 @@ def set_alias(request, name, version):
                 "form": form,
                 "action": request.path,
                 "archived": [],
+                "checks": _checks(found, form.cleaned_data["alias"]),
             },
         )
     return _apply(

@@ -313,3 +313,14 @@ def test_a_nul_character_in_a_rule_is_refused(as_alice, as_carol, iris_joblib):
 
     assert response.status_code == 400
     assert not as_carol.get(POLICIES).json()
+
+
+def test_the_confirmation_page_shows_the_checks_before_its_button(client, carol, as_carol, iris_v1_in_production):
+    put_policy(as_carol, "champion", {"min_metrics": {"accuracy": 0.85}})
+    client.force_login(carol)
+
+    content = client.post("/models/iris/versions/2/alias/", {"alias": "champion"}).content.decode()
+
+    assert content.index('id="confirm-checks"') < content.index("Confirm</button>")
+    assert "accuracy 0.8 &lt; 0.85" in content
+    assert Alias.objects.get().version.version == 1

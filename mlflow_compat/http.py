@@ -41,6 +41,8 @@ _MLFLOW_ERRORS = {
     # Deterministic: as a 500 the client would retry it for minutes.
     "ARTIFACT_INTEGRITY_ERROR": (409, "INVALID_STATE"),
     "METHOD_NOT_ALLOWED": (404, "ENDPOINT_NOT_FOUND"),
+    # A code the client knows, at the status it expects for it; the checks stay in the body.
+    "PROMOTION_BLOCKED": (409, "RESOURCE_CONFLICT"),
 }
 
 

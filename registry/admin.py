@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 
 from registry import auth, services
 from registry.forms import AliasForm, StageForm
-from registry.models import Alias, AuditEntry, ModelGrant, ModelVersion, RegisteredModel, Stage
+from registry.models import Alias, Approval, AuditEntry, ModelGrant, ModelVersion, Policy, RegisteredModel, Stage
 from registry_site.errors import Forbidden, RegistryError
 
 
@@ -191,6 +191,28 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_name", "action", "model_name", "version", "from_value", "to_value", "comment"]
     list_filter = ["action"]
     search_fields = ["model_name", "actor_name", "comment"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Policies and approvals are written through the API and the version page, where the
+# rules are validated and self-approval refused: here they are only browsed.
+@admin.register(Policy)
+class PolicyAdmin(ReadOnlyAdmin):
+    list_display = ["model", "target", "rules", "updated_by", "updated_at"]
+    search_fields = ["model__name", "target"]
+    list_select_related = ["model", "updated_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdmin):
+    list_display = ["version", "target", "approver", "comment", "created_at"]
+    search_fields = ["version__model__name", "target", "approver__username"]
+    list_select_related = ["version__model", "approver"]
 
     def has_delete_permission(self, request, obj=None):
         return False

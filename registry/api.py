@@ -138,6 +138,7 @@ STAGE_FILTER = OpenApiParameter(
     "stage", description="None, Staging, Production or Archived (any case): only versions in that stage."
 )
 COMMENT = OpenApiParameter("comment", description="Why: kept in the audit log.")
+OVERRIDE_HELP = "Staff only, with a comment: promote even though the target's policy checks fail (audited)."
 
 
 class ModelsApi(APIView):
@@ -286,6 +287,7 @@ class StageApi(APIView):
         stage = serializers.CharField()
         archive_existing = serializers.BooleanField(required=False, default=False)
         comment = serializers.CharField(required=False, allow_blank=True, default="")
+        override = serializers.BooleanField(required=False, default=False, help_text=OVERRIDE_HELP)
 
     @extend_schema(request=StageIn, responses=VersionOut)
     def post(self, request, name, version):
@@ -301,6 +303,7 @@ class AliasApi(APIView):
     class AliasIn(serializers.Serializer):
         version = serializers.IntegerField(min_value=1)
         comment = serializers.CharField(required=False, allow_blank=True, default="")
+        override = serializers.BooleanField(required=False, default=False, help_text=OVERRIDE_HELP)
 
     @extend_schema(responses=VersionOut)
     def get(self, request, name, alias):
@@ -310,8 +313,8 @@ class AliasApi(APIView):
     @extend_schema(request=AliasIn, responses=VersionOut)
     def put(self, request, name, alias):
         data = _valid(self.AliasIn, request.data)
-        target = selectors.version_get(name, data["version"])
-        services.alias_set(actor=request.user, model=target.model, alias=alias, version=target, comment=data["comment"])
+        target = selectors.version_get(name, data.pop("version"))
+        services.alias_set(actor=request.user, model=target.model, alias=alias, version=target, **data)
         return Response(VersionOut(selectors.version_get(name, target.version)).data)
 
     @extend_schema(responses={204: None}, parameters=[COMMENT])
@@ -440,6 +443,84 @@ class AuditApi(APIView):
     def get(self, request, name):
         selectors.model_get(name)
         return _paginated(self, request, selectors.audit_for_model(name), AuditOut)
+
+
+# --- governed promotion: policies and approvals -------------------------------------------
+
+
+class PolicyOut(serializers.Serializer):
+    model = serializers.CharField(source="model.name")
+    target = serializers.CharField()
+    rules = serializers.DictField()
+    updated_by = serializers.SerializerMethodField()
+    updated_at = serializers.DateTimeField()
+
+    def get_updated_by(self, policy) -> str | None:
+        return _username(policy.updated_by)
+
+
+class PoliciesApi(APIView):
+    @extend_schema(responses=PolicyOut(many=True))
+    def get(self, request, name):
+        return Response(PolicyOut(selectors.policy_list(selectors.model_get(name)), many=True).data)
+
+
+class PolicyApi(APIView):
+    """`target`: a stage (any case) or an alias name."""
+
+    write_permissions = {"PUT": auth.PROMOTE, "DELETE": auth.PROMOTE}
+
+    @extend_schema(responses=PolicyOut)
+    def get(self, request, name, target):
+        model = selectors.model_get(name)
+        return Response(PolicyOut(selectors.policy_get(model, services.canonical_target(target))).data)
+
+    @extend_schema(
+        request={
+            "application/json": {
+                "type": "object",
+                "description": "min_metrics, must_beat_current,"
+                " lower_is_better, signature_compatible, approvals_required",
+            }
+        },
+        responses=PolicyOut,
+    )
+    def put(self, request, name, target):
+        policy = services.policy_set(
+            actor=request.user, model=selectors.model_get(name), target=target, rules=request.data
+        )
+        return Response(PolicyOut(policy).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name, target):
+        services.policy_delete(actor=request.user, model=selectors.model_get(name), target=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApprovalOut(serializers.Serializer):
+    version = serializers.IntegerField(source="version.version")
+    target = serializers.CharField()
+    approver = serializers.CharField(source="approver.username")
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ApprovalsApi(APIView):
+    write_permissions = {"POST": auth.PROMOTE}
+
+    class ApprovalIn(serializers.Serializer):
+        target = serializers.CharField()
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=ApprovalOut(many=True))
+    def get(self, request, name, version):
+        return Response(ApprovalOut(selectors.approval_list(selectors.version_get(name, version)), many=True).data)
+
+    @extend_schema(request=ApprovalIn, responses={201: ApprovalOut})
+    def post(self, request, name, version):
+        data = _valid(self.ApprovalIn, request.data)
+        approval = services.approval_create(actor=request.user, version=selectors.version_get(name, version), **data)
+        return Response(ApprovalOut(approval).data, status=status.HTTP_201_CREATED)
 
 
 def _valid(serializer_class, data) -> dict:

@@ -8,6 +8,8 @@ from registry.models import Stage
 from registry_site import inputs
 from registry_site.errors import RegistryError
 
+OVERRIDE_HELP = "Staff only: promote despite failing policy checks (the comment must say why)."
+
 
 class StageForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices, required=False)
@@ -15,6 +17,7 @@ class StageForm(forms.Form):
     archive_existing = forms.BooleanField(
         required=False, help_text="Move the versions now holding this stage to Archived."
     )
+    override = forms.BooleanField(required=False, help_text=OVERRIDE_HELP)
 
     def __init__(self, *args, current: str | None = None, **kwargs):
         """`current`: the version's stage, which is not a move and so not offered."""
@@ -27,6 +30,12 @@ class StageForm(forms.Form):
 class AliasForm(forms.Form):
     alias = forms.CharField(max_length=256, help_text="e.g. champion")
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4096)
+    override = forms.BooleanField(required=False, help_text=OVERRIDE_HELP)
+
+
+class ApprovalForm(forms.Form):
+    target = forms.CharField(max_length=256)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 1}), required=False, max_length=4096)
 
 
 class JSONTextField(forms.CharField):

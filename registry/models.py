@@ -199,6 +199,7 @@ class AuditAction(models.TextChoices):
     MODEL_RENAME = "model_rename", "Model renamed"
     VERSION_DELETE = "version_delete", "Version deleted"
     PERMISSION = "permission", "Permission change"
+    OVERRIDE = "override", "Promotion override"
 
 
 class AuditEntry(models.Model):
@@ -225,6 +226,49 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.model_name}"
+
+
+# --- governed promotion: policies and approvals ---------------------------------------
+
+
+class Policy(models.Model):
+    """What a version must show before it may serve `target` of `model`: a stage
+    ("Production") or an alias name ("champion"). `rules` as registry.gates reads them."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="policies")
+    target = models.CharField(max_length=256)
+    rules = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model_id", "target"]
+        constraints = [models.UniqueConstraint(fields=["model", "target"], name="unique_policy_per_target")]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return f"{self.model.name} → {self.target}"
+
+
+class Approval(models.Model):
+    """A promoter, other than its uploader, vouching for a version serving `target`."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="approvals")
+    target = models.CharField(max_length=256)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "target", "approver"], name="unique_approval_per_approver")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.target} approved by {self.approver}"
 
 
 # --- ONNX: a version compiled for ONNX Runtime, served only once proven equivalent --------

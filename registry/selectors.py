@@ -10,11 +10,13 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from registry.models import (
     SERVING_STAGES,
     Alias,
+    Approval,
     AuditAction,
     AuditEntry,
     Holding,
     ModelGrant,
     ModelVersion,
+    Policy,
     RegisteredModel,
     Stage,
 )
@@ -337,3 +339,19 @@ def group_get(name: str) -> Group:
     if found is None:
         raise NotFound(f"no group {name!r}")
     return found
+
+
+def policy_list(model: RegisteredModel) -> QuerySet[Policy]:
+    return Policy.objects.filter(model=model).select_related("model", "updated_by").order_by("target")
+
+
+def policy_get(model: RegisteredModel, target: str) -> Policy:
+    """`target` as services.canonical_target spells it."""
+    found = policy_list(model).filter(target=target).first()
+    if found is None:
+        raise NotFound(f"model {model.name} has no policy for {target}")
+    return found
+
+
+def approval_list(version: ModelVersion) -> QuerySet[Approval]:
+    return version.approvals.select_related("version", "approver").order_by("created_at", "id")

@@ -3,6 +3,7 @@ MLflow-compatible endpoints all come through here."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from lineage import services as lineage_services
 from lineage.datasets import dataset_ref
-from registry import artifacts, formats, selectors
+from registry import artifacts, formats, gates, selectors
 from registry.artifacts import IncomingArtifact
 from registry.auth import CREATE_MODEL, DELETE_MODEL, EDIT_MODEL, PROMOTE, UPLOAD, may
 from registry.compilation.services import onnx_compile_scheduled
@@ -23,18 +24,20 @@ from registry.models import (
     ALIAS_PATTERN,
     SERVING_STAGES,
     Alias,
+    Approval,
     AuditAction,
     AuditEntry,
     GrantLevel,
     Holding,
     ModelGrant,
     ModelVersion,
+    Policy,
     RegisteredModel,
     Stage,
     name_problem,
 )
 from registry_site import inputs
-from registry_site.errors import AlreadyExists, Conflict, Forbidden, InvalidParameter, NotFound
+from registry_site.errors import AlreadyExists, Conflict, Forbidden, InvalidParameter, NotFound, PromotionBlocked
 from webhooks.services import webhook_event_record
 
 log = logging.getLogger(__name__)
@@ -437,17 +440,43 @@ def model_version_delete(*, actor, version: ModelVersion, comment: str = "") -> 
 # --- promotion ---------------------------------------------------------------------------
 
 
+def _announcing_blocks(promotion):
+    """Receivers hear of a blocked promotion once its transaction has rolled back: a
+    delivery recorded inside it would be rolled back with it."""
+
+    @functools.wraps(promotion)
+    def announcing(*args, **kwargs):
+        try:
+            return promotion(*args, **kwargs)
+        except PromotionBlocked as blocked:
+            webhook_event_record("promotion.blocked", blocked.event | blocked.details)
+            raise
+
+    return announcing
+
+
+@_announcing_blocks
 @transaction.atomic
 def model_version_transition_stage(
-    *, actor, version: ModelVersion, stage: str, archive_existing: bool = False, comment: str = ""
+    *,
+    actor,
+    version: ModelVersion,
+    stage: str,
+    archive_existing: bool = False,
+    comment: str = "",
+    override: bool = False,
 ) -> ModelVersion:
     """Move a version to a stage; with archive_existing, the stage's other holders move
-    to Archived in the same transaction. Every change is audited."""
+    to Archived in the same transaction. Every change is audited. A policy on the stage
+    whose checks fail blocks the move (PromotionBlocked) unless staff `override` it."""
     require(actor, PROMOTE, version.model)
     target = canonical_stage(stage)
     comment = check_text(comment, field="comment", limit=4096)
+    _check_override(actor, override, comment)
     _lock_model(version.model_id)
     version.refresh_from_db(fields=["stage"])
+    if version.stage != target:
+        _gate(actor, version, target, override=override, comment=comment)
     touched = {version.version}
     if archive_existing and target in SERVING_STAGES:
         touched |= _archive_holders(actor, version, target, comment)
@@ -494,15 +523,22 @@ def _lock_model(model_id: int) -> None:
     RegisteredModel.objects.select_for_update().filter(pk=model_id).exists()
 
 
+@_announcing_blocks
 @transaction.atomic
-def alias_set(*, actor, model: RegisteredModel, alias: str, version: ModelVersion, comment: str = "") -> Alias:
-    """Point `alias` at `version` (creating or moving it)."""
+def alias_set(
+    *, actor, model: RegisteredModel, alias: str, version: ModelVersion, comment: str = "", override: bool = False
+) -> Alias:
+    """Point `alias` at `version` (creating or moving it). A policy on the alias whose
+    checks fail blocks it (PromotionBlocked) unless staff `override` it."""
     require(actor, PROMOTE, model)
     check_alias(alias)
     if version.model_id != model.pk:
         raise InvalidParameter(f"version {version.version} does not belong to model {model.name}")
+    _check_override(actor, override, comment)
     _lock_model(model.pk)
     current = Alias.objects.filter(model=model, name=alias).select_related("version").first()
+    if current is None or current.version_id != version.pk:
+        _gate(actor, version, alias, override=override, comment=comment)
     before = current.version.version if current else ""
     if current is None:
         current = Alias.objects.create(model=model, name=alias, version=version)
@@ -655,6 +691,128 @@ def require_grantor(actor, model: RegisteredModel) -> None:
 
 def _holder_name(grant: ModelGrant) -> str:
     return f"user {grant.user.get_username()}" if grant.user_id else f"group {grant.group.name}"
+
+
+# --- governed promotion: policies, approvals, the gate -----------------------------------
+
+
+def canonical_target(target: object) -> str:
+    """A stage's canonical name ("production" -> "Production"), or a valid alias name."""
+    try:
+        return canonical_stage(target)
+    except InvalidParameter:
+        pass
+    try:
+        return check_alias(target)
+    except InvalidParameter as exc:
+        raise InvalidParameter(
+            f"target must be a stage ({', '.join(Stage.values)}) or an alias: {exc.message}"
+        ) from None
+
+
+def policy_set(*, actor, model: RegisteredModel, target: str, rules: object) -> Policy:
+    """Create or replace the policy of one stage or alias of `model`; 400 naming a bad rule."""
+    require(actor, PROMOTE)
+    target, rules = canonical_target(target), gates.check_rules(rules)
+    policy, _ = Policy.objects.update_or_create(
+        model=model, target=target, defaults={"rules": rules, "updated_by": _user(actor)}
+    )
+    return policy
+
+
+def policy_delete(*, actor, model: RegisteredModel, target: str) -> None:
+    require(actor, PROMOTE)
+    deleted, _ = Policy.objects.filter(model=model, target=canonical_target(target)).delete()
+    if not deleted:
+        raise NotFound(f"model {model.name} has no policy for {target}")
+
+
+def approval_create(*, actor, version: ModelVersion, target: str, comment: str = "") -> Approval:
+    """A promoter's approval of `version` for `target`. Never its uploader's: the point
+    is a second pair of eyes. The one place an approval comes into being."""
+    require(actor, PROMOTE, version.model)
+    target = canonical_target(target)
+    comment = check_text(comment, field="comment", limit=4096)
+    approver = _user(actor)
+    if approver is None:
+        raise Forbidden("approvals need a signed-in promoter")
+    if version.created_by_id == approver.pk:
+        raise Forbidden(
+            f"{approver.get_username()} uploaded version {version.version}: another promoter must approve it"
+        )
+    try:
+        with transaction.atomic():
+            approval = Approval.objects.create(version=version, target=target, approver=approver, comment=comment)
+            event = {"name": version.model.name, "version": version.version, "target": target}
+            webhook_event_record("approval.created", event | {"approver": approver.get_username(), "comment": comment})
+            return approval
+    except IntegrityError:
+        raise AlreadyExists(
+            f"{approver.get_username()} already approved version {version.version} for {target}"
+        ) from None
+
+
+def promotion_checks(version: ModelVersion, target: str) -> list[gates.Check]:
+    """The checks the policy of `target` (a stage or alias) asks of `version`, passed or
+    failed; [] when no policy gates that target."""
+    target = canonical_target(target)
+    policy = Policy.objects.filter(model_id=version.model_id, target=target).first()
+    if policy is None:
+        return []
+    approvers = Approval.objects.filter(version=version, target=target).order_by("created_at", "id")
+    return gates.evaluate(
+        policy.rules,
+        candidate=version,
+        current=_serving_now(version, target),
+        approvers=[approval.approver.get_username() for approval in approvers.select_related("approver")],
+    )
+
+
+def _serving_now(version: ModelVersion, target: str) -> ModelVersion | None:
+    key = target if target in Stage.values else f"@{target}"
+    number = selectors.serving_targets(version.model).get(key)
+    return None if number is None else ModelVersion.objects.filter(model_id=version.model_id, version=number).first()
+
+
+def _check_override(actor, override: bool, comment: str) -> None:
+    """Before anything is locked: who may override, and that they say why."""
+    if not override:
+        return
+    if actor is not None and not actor.is_staff:
+        raise Forbidden("only staff may override a promotion policy")
+    if not (comment or "").strip():
+        raise InvalidParameter("comment: an override needs a comment saying why")
+
+
+def _gate(actor, version: ModelVersion, target: str, *, override: bool, comment: str) -> None:
+    """Inside the promotion's transaction, after its lock and before any write: raise
+    PromotionBlocked if a check fails, or audit the override that lets it through."""
+    checks = promotion_checks(version, target)
+    failed = [check for check in checks if not check.passed]
+    if not failed:
+        return
+    if not override:
+        _block(version, target, checks)
+    listed = "; ".join(f"{check.name}: {check.detail}" for check in failed)
+    _audit(
+        actor=actor,
+        model_name=version.model.name,
+        version=version.version,
+        action=AuditAction.OVERRIDE,
+        after=target,
+        comment=f"{comment}\nFailed checks: {listed}",
+    )
+
+
+def _block(version: ModelVersion, target: str, checks: list[gates.Check]) -> None:
+    """The one place a promotion is refused by its policy."""
+    failed = "; ".join(f"{check.name} ({check.detail})" for check in checks if not check.passed)
+    blocked = PromotionBlocked(
+        f"promotion of {version.model.name} version {version.version} to {target} is blocked: {failed}",
+        details={"checks": [check.as_dict() for check in checks]},
+    )
+    blocked.event = {"name": version.model.name, "version": version.version, "target": target}
+    raise blocked
 
 
 # --- what serves: holdings, and their lineage ---------------------------------------------

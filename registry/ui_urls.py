@@ -13,6 +13,7 @@ urlpatterns = [
     path("models/<str:name>/versions/<int:version>/", views.version_detail, name="version"),
     path("models/<str:name>/versions/<int:version>/stage/", views.change_stage, name="change-stage"),
     path("models/<str:name>/versions/<int:version>/alias/", views.set_alias, name="set-alias"),
+    path("models/<str:name>/versions/<int:version>/approve/", views.approve, name="approve"),
     path("models/<str:name>/aliases/<str:alias>/delete/", views.delete_alias, name="delete-alias"),
     path("models/<str:name>/rollback/", views.rollback, name="rollback"),
     path("audit/", views.audit, name="audit"),

@@ -16,5 +16,8 @@ urlpatterns = [
     path("models/<str:name>/stages/<str:stage>/rollback", api.RollbackApi.as_view(), name="stage-rollback"),
     path("models/<str:name>/history", api.HistoryApi.as_view(), name="history"),
     path("models/<str:name>/permissions", api.GrantsApi.as_view(), name="permissions"),
+    path("models/<str:name>/policies", api.PoliciesApi.as_view(), name="policies"),
+    path("models/<str:name>/policies/<str:target>", api.PolicyApi.as_view(), name="policy"),
+    path("models/<str:name>/versions/<int:version>/approvals", api.ApprovalsApi.as_view(), name="approvals"),
     path("models/<str:name>/audit", api.AuditApi.as_view(), name="audit"),
 ]

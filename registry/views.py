@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from lineage import drawing
 from lineage import selectors as lineage_selectors
 from registry import artifacts, auth, charts, samples, selectors, services
-from registry.forms import AliasForm, StageForm, UploadForm
+from registry.forms import AliasForm, ApprovalForm, StageForm, UploadForm
 from registry.models import AuditAction, Stage
 from registry_site import access, inputs
 from registry_site.errors import NotFound, RegistryError
@@ -91,17 +91,22 @@ def model_detail(request, name):
 def version_detail(request, name, version):
     found = selectors.version_get(name, version)
     base = request.build_absolute_uri("/").rstrip("/")  # the site's root: serving's paths follow
+    can_promote = auth.may(request.user, auth.PROMOTE, found.model.name)
     context = {
         "version": found,
         "model": found.model,
         "history": selectors.stage_history(found),
-        "can_promote": auth.may(request.user, auth.PROMOTE, found.model.name),
+        "can_promote": can_promote,
         "stage_form": StageForm(current=found.stage),
         "alias_form": AliasForm(),
         "curl_pinned": samples.curl_command(base, found, pinned=True),
         "curl_latest": samples.curl_command(base, found, pinned=False),
         "lineage_node": f"model:{found.model.name}:{found.version}",
         "onnx": selectors.onnx_state(found),
+        "gates": _gates(found),
+        "approvals": selectors.approval_list(found),
+        "can_approve": auth.may(request.user, auth.PROMOTE, found.model.name)
+        and found.created_by_id != request.user.pk,
     }
     context["drawing"] = drawing.neighbourhood(context["lineage_node"], depth=2)
     # What lineage says the version was trained from, so the list and the graph agree;
@@ -110,6 +115,22 @@ def version_detail(request, name, version):
     context["inputs"] = found.inputs if inputs is None else inputs
     context["lineage_params"] = {"node": context["lineage_node"]}  # what the SVG's label names
     return render(request, "registry/version_detail.html", context)
+
+
+def _gates(version) -> list[dict]:
+    """Each target a policy gates, with the checks this version passes or fails there."""
+    return [
+        {"target": policy.target, "checks": services.promotion_checks(version, policy.target)}
+        for policy in selectors.policy_list(version.model)
+    ]
+
+
+def _checks(version, target: str) -> list:
+    """What the confirmation shows before its button; a target the service will refuse
+    anyway (a malformed alias) has none to show."""
+    with contextlib.suppress(RegistryError):
+        return services.promotion_checks(version, target)
+    return []
 
 
 @reader
@@ -178,6 +199,7 @@ def change_stage(request, name, version):
                 "archived": list(holders)
                 if data["archive_existing"] and data["stage"] in (Stage.STAGING, Stage.PRODUCTION)
                 else [],
+                "checks": _checks(found, data["stage"]),
             },
         )
     return _apply(
@@ -207,6 +229,7 @@ def set_alias(request, name, version):
                 "form": form,
                 "action": request.path,
                 "archived": [],
+                "checks": _checks(found, form.cleaned_data["alias"]),
             },
         )
     return _apply(
@@ -260,6 +283,23 @@ def rollback(request, name):
     else:
         messages.success(request, f"{target.removeprefix('@')} is back on version {restored.version}.")
     return redirect(reverse("registry:model", args=[model.name]))
+
+
+@require_POST
+@reader
+def approve(request, name, version):
+    _require(request, auth.PROMOTE, name)
+    found = selectors.version_get(name, version)
+    form = ApprovalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect(_version_url(found))
+    return _apply(
+        request,
+        found,
+        lambda: services.approval_create(actor=request.user, version=found, **form.cleaned_data),
+        f"You approved version {found.version} for {form.cleaned_data['target']}.",
+    )
 
 
 def _apply(request, version, change, success: str):

@@ -74,6 +74,13 @@ class Conflict(RegistryError):
     code = "INVALID_STATE"
 
 
+class PromotionBlocked(RegistryError):
+    """A policy's checks failed: nothing was changed. `details["checks"]` says which."""
+
+    status = 409
+    code = "PROMOTION_BLOCKED"
+
+
 class PayloadTooLarge(RegistryError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

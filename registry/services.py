@@ -9,6 +9,7 @@ import math
 import re
 import uuid
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -620,14 +621,22 @@ def serving_rollback(*, actor, model: RegisteredModel, target: str, comment: str
     if previous is None:
         raise Conflict(f"{named} of model {model.name} has served no other version that still exists")
     note = f"rollback of {named} from version {current} to {previous.version}" + (f": {comment}" if comment else "")
-    if target.startswith("@"):
-        alias_set(actor=actor, model=model, alias=target[1:], version=previous, comment=note)
-    else:
-        # In first, then the current one out: the stage never serves a third version between.
-        model_version_transition_stage(actor=actor, version=previous, stage=target, comment=note)
-        holder = model.versions.get(version=current)
-        model_version_transition_stage(actor=actor, version=holder, stage=Stage.ARCHIVED, comment=note)
+    token = _rolling_back.set(True)
+    try:
+        if target.startswith("@"):
+            alias_set(actor=actor, model=model, alias=target[1:], version=previous, comment=note)
+        else:
+            # In first, then the current one out: the stage never serves a third version between.
+            model_version_transition_stage(actor=actor, version=previous, stage=target, comment=note)
+            holder = model.versions.get(version=current)
+            model_version_transition_stage(actor=actor, version=holder, stage=Stage.ARCHIVED, comment=note)
+    finally:
+        _rolling_back.reset(token)
     return previous
+
+
+# Set while a rollback makes its moves: the policies' checks are not run again on them.
+_rolling_back: ContextVar[bool] = ContextVar("rolling_back", default=False)
 
 
 def serving_target(*, stage: str | None = None, alias: str | None = None) -> str:
@@ -786,7 +795,10 @@ def _check_override(actor, override: bool, comment: str) -> None:
 
 def _gate(actor, version: ModelVersion, target: str, *, override: bool, comment: str) -> None:
     """Inside the promotion's transaction, after its lock and before any write: raise
-    PromotionBlocked if a check fails, or audit the override that lets it through."""
+    PromotionBlocked if a check fails, or audit the override that lets it through. A
+    rollback passes: it restores a version that served the target before."""
+    if _rolling_back.get():
+        return
     checks = promotion_checks(version, target)
     failed = [check for check in checks if not check.passed]
     if not failed:

@@ -111,3 +111,17 @@ def test_the_model_page_offers_the_rollback_and_it_works(three_versions, as_caro
     assert response.status_code == 302
     assert Alias.objects.get().version.version == 1
     assert "champion is back on version 1" in client.get(response["Location"]).content.decode()
+
+
+def test_a_rollback_is_not_blocked_by_the_policy_the_new_version_passed(three_versions, as_carol):
+    set_stage(as_carol, 1, "Production")
+    set_stage(as_carol, 2, "Production")
+    policy = {"approvals_required": 1}
+    assert as_carol.put("/api/v1/models/iris/policies/Production", policy, format="json").status_code == 200
+
+    response = as_carol.post("/api/v1/models/iris/stages/Production/rollback", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert dict(ModelVersion.objects.values_list("version", "stage")) == {1: "Production", 2: "Archived", 3: "None"}
+    blocked = as_carol.post("/api/v1/models/iris/versions/3/stage", {"stage": "Production"}, format="json")
+    assert blocked.status_code == 409

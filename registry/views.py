@@ -217,7 +217,7 @@ def set_alias(request, name, version):
     found = selectors.version_get(name, version)
     form = AliasForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _problems(form))
         return redirect(_version_url(found))
     if "confirm" not in request.POST:
         return render(
@@ -292,7 +292,7 @@ def approve(request, name, version):
     found = selectors.version_get(name, version)
     form = ApprovalForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _problems(form))
         return redirect(_version_url(found))
     return _apply(
         request,
@@ -300,6 +300,10 @@ def approve(request, name, version):
         lambda: services.approval_create(actor=request.user, version=found, **form.cleaned_data),
         f"You approved version {found.version} for {form.cleaned_data['target']}.",
     )
+
+
+def _problems(form) -> str:
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
 
 
 def _apply(request, version, change, success: str):

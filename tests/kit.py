@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.server
 import io
 import os
 import re
 import socket
+import threading
 import xml.etree.ElementTree as ET
 from urllib.parse import urlparse
 
@@ -214,3 +216,37 @@ own_sqlite_processes = pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="starts its own processes on SQLite: run in CI's SQLite pass",
 )
+
+
+class LocalReceiver:
+    """An HTTP receiver on 127.0.0.1 standing in for another service (Marquez, a webhook
+    endpoint): it answers each POST with the next of `statuses` (the last one repeats) and
+    keeps every request's path, headers (names in lower case) and raw body."""
+
+    def __init__(self, *statuses: int, path: str = ""):
+        self.requests: list[dict] = []
+        answers, received = list(statuses or [204]), self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                received.append({"path": self.path, "headers": headers, "body": body})
+                self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

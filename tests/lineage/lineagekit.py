@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kit import LocalReceiver
 
 RUN_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
@@ -73,39 +73,15 @@ def graph(client, node: str, **params) -> dict:
     return {n["id"]: n for n in response.json()["graph"]}
 
 
-class Receiver:
+class Receiver(LocalReceiver):
     """An OpenLineage backend on 127.0.0.1 that keeps what it is sent."""
 
     def __init__(self):
-        self.requests: list[dict] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append({"path": self.path, "headers": dict(self.headers), "event": json.loads(body)})
-                self.send_response(201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(201)
 
     @property
     def events(self) -> list[dict]:
-        return [r["event"] for r in self.requests]
+        return [json.loads(r["body"]) for r in self.requests]
 
 
 def folded() -> None:

@@ -38,7 +38,7 @@ def test_the_receiver_gets_every_stored_event_including_a_versions_lineage(
     assert receiver.events[:2] == events
     assert receiver.events[2]["job"]["name"] == "train.iris"
     assert {r["path"] for r in receiver.requests} == {"/api/v1/lineage"}
-    assert {r["headers"]["Authorization"] for r in receiver.requests} == {"Bearer marquez-key"}
+    assert {r["headers"]["authorization"] for r in receiver.requests} == {"Bearer marquez-key"}
     assert set(LineageEvent.objects.values_list("forward_state", flat=True)) == {"sent"}
 
 

@@ -368,7 +368,11 @@ class GrantsApi(APIView):
     class GrantIn(HolderIn):
         level = serializers.ChoiceField(choices=GrantLevel.values)
 
-    @extend_schema(responses=GrantOut(many=True))
+    class GrantsOut(serializers.Serializer):
+        name = serializers.CharField()
+        permissions = GrantOut(many=True)
+
+    @extend_schema(responses=GrantsOut)
     def get(self, request, name):
         model = selectors.model_get(name)
         services.require_grantor(request.user, model)

@@ -478,7 +478,7 @@ def model_version_transition_stage(
     version.refresh_from_db(fields=["stage"])
     if version.stage != target:
         _gate(actor, version, target, override=override, comment=comment)
-    touched = {version.version}
+    touched = {version.version} if version.stage != target else set()
     if archive_existing and target in SERVING_STAGES:
         touched |= _archive_holders(actor, version, target, comment)
     if version.stage != target:
@@ -494,7 +494,8 @@ def model_version_transition_stage(
         webhook_event_record("model_version.stage_changed", _stage_event(version, version.stage, target))
         version.stage = target
         version.save(update_fields=["stage", "updated_at"])
-    _sync_serving(version.model, touched=touched)
+    if touched:  # a move to the stage it already has, archiving nothing, changes nothing
+        _sync_serving(version.model, touched=touched)
     return version
 
 

@@ -2,6 +2,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
+COPY client ./client
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN useradd --system --home /app registry && mkdir -p /app/var && chown registry /app/var

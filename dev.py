@@ -56,7 +56,7 @@ def ensure_venv(requirements: str) -> None:
         return
     print(f"Installing {requirements} ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-r", str(ROOT / requirements)], check=True)
+    subprocess.run([*pip, "-r", str(ROOT / requirements)], check=True, cwd=ROOT)  # ./client is relative
     stamp.write_text(digest)
 
 

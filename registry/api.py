@@ -42,6 +42,8 @@ class ArtifactOut(serializers.Serializer):
     format = serializers.CharField()
     serialization = serializers.CharField()
     download_url = serializers.CharField()
+    # What the skops audit accepted at upload: a client loading the bytes trusts no more.
+    trusted_types = serializers.ListField(child=serializers.CharField())
 
 
 class VersionOut(serializers.Serializer):
@@ -76,6 +78,7 @@ class VersionOut(serializers.Serializer):
             "format": version.artifact_format,
             "serialization": version.serialization,
             "download_url": reverse("registry-api:artifact", args=[version.model.name, version.version]),
+            "trusted_types": list(version.trusted_types),
         }
 
     def get_onnx(self, version) -> dict:
@@ -259,6 +262,17 @@ class VersionDetailApi(APIView):
     @extend_schema(responses=VersionOut)
     def get(self, request, name, version):
         return Response(VersionOut(selectors.version_get(name, version)).data)
+
+
+class RefApi(APIView):
+    @extend_schema(
+        responses=VersionOut,
+        description="The version a reference names, as serving resolves it: a version number, `latest`"
+        " (the highest version not Archived), a stage name (its newest version) or an alias.",
+    )
+    def get(self, request, name, ref):
+        found = selectors.version_for_ref(name, ref)
+        return Response(VersionOut(selectors.version_get(name, found.version)).data)
 
 
 class ArtifactApi(APIView):

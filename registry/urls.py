@@ -9,6 +9,7 @@ urlpatterns = [
     path("models/<str:name>", api.ModelDetailApi.as_view(), name="model"),
     path("models/<str:name>/versions", api.VersionsApi.as_view(), name="versions"),
     path("models/<str:name>/versions/<int:version>", api.VersionDetailApi.as_view(), name="version"),
+    path("models/<str:name>/refs/<str:ref>", api.RefApi.as_view(), name="ref"),
     path("models/<str:name>/versions/<int:version>/artifact", api.ArtifactApi.as_view(), name="artifact"),
     path("models/<str:name>/versions/<int:version>/stage", api.StageApi.as_view(), name="stage"),
     path("models/<str:name>/aliases/<str:alias>", api.AliasApi.as_view(), name="alias"),

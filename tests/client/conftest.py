@@ -1,0 +1,28 @@
+"""The client against a live server: Trina trains and ships (uploads and promotes),
+Bob only reads. Each gets an API token, as a user of the client would."""
+
+import pytest
+from registry_client.http import HttpRegistry
+from rest_framework.authtoken.models import Token
+
+from kit import user_with_roles
+
+
+@pytest.fixture
+def trina_token(db) -> str:
+    return Token.objects.create(user=user_with_roles("trina", "uploaders", "promoters")).key
+
+
+@pytest.fixture
+def bob_token(bob) -> str:
+    return Token.objects.create(user=bob).key
+
+
+@pytest.fixture
+def url(live_server) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def registry(url, trina_token) -> HttpRegistry:
+    return HttpRegistry(url, trina_token)

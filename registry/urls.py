@@ -11,6 +11,7 @@ urlpatterns = [
     path("models/<str:name>/versions/<int:version>", api.VersionDetailApi.as_view(), name="version"),
     path("models/<str:name>/refs/<str:ref>", api.RefApi.as_view(), name="ref"),
     path("models/<str:name>/versions/<int:version>/artifact", api.ArtifactApi.as_view(), name="artifact"),
+    path("models/<str:name>/versions/<int:version>/onnx", api.OnnxArtifactApi.as_view(), name="onnx"),
     path("models/<str:name>/versions/<int:version>/stage", api.StageApi.as_view(), name="stage"),
     path("models/<str:name>/aliases/<str:alias>", api.AliasApi.as_view(), name="alias"),
     path("models/<str:name>/aliases/<str:alias>/rollback", api.RollbackApi.as_view(), name="alias-rollback"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
 from typing import Any
 
-from registry_client.http.connection import DEFAULT_TIMEOUT, Connection, segment
+from registry_client.http.connection import DEFAULT_TIMEOUT, Connection, RegistryClientError, segment
 from registry_client.http.transfer import Progress, download_verified, upload
 
 UPLOAD_FIELDS = ("format", "description", "params", "metrics", "inputs", "run_id", "tags", "environment")
@@ -46,19 +47,35 @@ class HttpRegistry:
         its recorded sha256 first (nothing is left at `dest` otherwise); its record."""
         record = self.version(name, ref)
         artifact = record["artifact"]
-        what = f"{name} version {record['version']}"
-        download_verified(self.connection, artifact["download_url"], artifact["sha256"], dest, what)
+        self._download(record, artifact["download_url"], artifact["sha256"], dest)
         return record
 
-    def load(self, name: str, version: int | str | None = None) -> Any:
-        """The model object of a version, hash-verified, then deserialized by the same
-        scanning loader the server uses: what the server refuses, this refuses."""
-        from registry_client.safety import load_model  # needs the [sklearn] extra
+    def load(self, name: str, version: int | str | None = None, *, runtime: str = "auto") -> Any:
+        """The model of a version, hash-verified before anything reads it.
 
+        runtime="sklearn": the original, deserialized by the same scanning loader the
+        server uses (what the server refuses, this refuses). runtime="onnx": the version's
+        accepted ONNX form, run by ONNX Runtime. "auto": the original, unless scikit-learn
+        is not installed here and ONNX Runtime is and the version has an ONNX form.
+        """
+        record = self.version(name, version)
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "artifact")
-            artifact = self.pull(name, version, path)["artifact"]
+            if _runs_onnx(record, runtime):
+                self._download(record, f"{_version_path(record)}/onnx", record["onnx"]["sha256"], path)
+                from registry_client.onnx import OnnxModel
+
+                with open(path, "rb") as fh:
+                    return OnnxModel(fh.read())
+            from registry_client.safety import load_model  # needs the [sklearn] extra
+
+            artifact = record["artifact"]
+            self._download(record, artifact["download_url"], artifact["sha256"], path)
             return load_model(path, format=artifact["format"], trusted_types=tuple(artifact["trusted_types"]))
+
+    def _download(self, record: dict, path: str, sha256: str, dest: str) -> None:
+        what = f"{record['name']} version {record['version']}"
+        download_verified(self.connection, path, sha256, dest, what)
 
     def promote(
         self, name: str, version: int, *, stage: str | None = None, alias: str | None = None, comment: str = ""
@@ -89,6 +106,26 @@ def serialize(model: Any, folder: str) -> tuple[str, str]:
     path = os.path.join(folder, "model.skops")
     skops.io.dump(model, path)
     return path, "skops"
+
+
+def _runs_onnx(record: dict, runtime: str) -> bool:
+    form = record.get("onnx") or {}
+    accepted = form.get("status") == "converted" and bool(form.get("sha256"))
+    if runtime not in ("auto", "onnx", "sklearn"):
+        raise ValueError(f"runtime must be auto, onnx or sklearn (got {runtime!r})")
+    if runtime == "onnx" and not accepted:
+        raise RegistryClientError(f"{record['name']} version {record['version']} has no accepted ONNX form")
+    if runtime == "auto":
+        return accepted and not _importable("sklearn") and _importable("onnxruntime")
+    return runtime == "onnx"
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _version_path(record: dict) -> str:
+    return f"/api/v1/models/{segment(record['name'])}/versions/{record['version']}"
 
 
 def _form_value(value: Any) -> str:

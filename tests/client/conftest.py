@@ -1,8 +1,11 @@
 """The client against a live server: Trina trains and ships (uploads and promotes),
 Bob only reads. Each gets an API token, as a user of the client would."""
 
+import gc
+
 import pytest
 from registry_client.http import HttpRegistry
+from registry_client.http.connection import Connection
 from rest_framework.authtoken.models import Token
 
 from kit import user_with_roles
@@ -26,3 +29,14 @@ def url(live_server) -> str:
 @pytest.fixture
 def registry(url, trina_token) -> HttpRegistry:
     return HttpRegistry(url, trina_token)
+
+
+@pytest.fixture(autouse=True)
+def closed_connections():
+    """Adapters keep their HTTP connections alive, and with them a live-server thread and
+    its database session: close every adapter's connections after the test, so those
+    threads end before the test database is dropped."""
+    yield
+    for found in gc.get_objects():
+        if isinstance(found, Connection):
+            found.session.close()

@@ -55,3 +55,15 @@ def test_pull_writes_the_artifact_bytes_the_registry_recorded(registry, iris_job
 
     assert (tmp_path / "pulled").read_bytes() == iris_joblib
     assert record["version"] == 1
+
+
+def test_pull_follows_the_redirect_to_a_presigned_s3_url(registry, s3_store, settings, iris_joblib, tmp_path):
+    settings.ARTIFACTS_REDIRECT_DOWNLOADS = True
+    (tmp_path / "model.joblib").write_bytes(iris_joblib)
+    registry.push(str(tmp_path / "model.joblib"), "iris", format="joblib")
+
+    registry.pull("iris", 1, str(tmp_path / "pulled"))
+
+    assert (tmp_path / "pulled").read_bytes() == iris_joblib
+    answer = registry.connection.send("GET", "/api/v1/models/iris/versions/1/artifact", allow_redirects=False)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(s3_store["endpoint"])

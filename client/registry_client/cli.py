@@ -83,7 +83,7 @@ def _server_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> st
 
 
 def _push(args, parser) -> None:
-    registry = HttpRegistry(_server_url(args, parser), args.token, timeout=None)
+    registry = HttpRegistry(_server_url(args, parser), args.token)
     fields = {"params": args.params, "metrics": args.metrics, "inputs": args.inputs}
     fields |= {"format": args.format, "description": args.description}
     progress = _Progress(args.file) if os.path.getsize(args.file) >= PROGRESS_FROM_BYTES else None

@@ -245,6 +245,21 @@ def test_a_plain_iris_skops_file_loads_with_its_audited_types(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
+@pytest.mark.parametrize("container", ["mlflow-zip", "mlflow-tar.gz"])
+def test_a_plain_iris_mlflow_archive_loads_to_an_estimator_that_predicts(tmp_path, container):
+    X, y = _iris()
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    path, format = _packed(tmp_path, container, pickle.dumps(model, protocol=4))
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    loaded = load_model(path, format=format, scratch_dir=str(scratch))
+
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert list(scratch.iterdir()) == []  # the model member's copy was removed
+
+
 def test_a_skops_file_whose_types_were_not_trusted_is_refused(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 

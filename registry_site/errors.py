@@ -208,7 +208,7 @@ def finished(response):
 
 def wants_json(request) -> bool:
     """Under the prefixes where the API surfaces speak JSON (errors included)."""
-    return request.path.startswith(("/api/", "/ajax-api/", "/model/"))
+    return request.path.startswith(("/api/", "/ajax-api/", "/model/", "/v2/"))
 
 
 def error_response(request, exc: Exception):

@@ -100,8 +100,9 @@ class InferRequest:
 
 
 def check_content_type(request) -> None:
-    """JSON, or the binary extension's octet-stream (tritonclient sends none at all)."""
-    if request.content_type not in ("", JSON, BINARY):
+    """JSON, or the binary extension's octet-stream. tritonclient sends no Content-Type,
+    which some WSGI servers (wsgiref) fill in as text/plain."""
+    if request.content_type not in ("", JSON, BINARY, "text/plain"):
         raise UnsupportedMediaType(f"content type {request.content_type!r} is not supported: send {JSON}")
     encoding = request.headers.get("Content-Encoding", "identity").lower()
     if encoding != "identity":

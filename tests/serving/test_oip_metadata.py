@@ -1,7 +1,9 @@
 """OIP server and model metadata, liveness and readiness: inputs from the signature,
 readiness by version, stage and alias, and the same credentials as invocations."""
 
-from servingkit import customers_pipeline, houses_mlflow_zip, iris_logistic, oip_error
+import numpy as np
+from servingkit import customers_pipeline, houses_mlflow_zip, invoke, iris_logistic, oip_error, oip_outputs
+from sklearn.linear_model import LinearRegression
 
 from kit import joblib_bytes, upload
 
@@ -93,5 +95,18 @@ def test_metadata_needs_the_same_credentials_as_invocations(as_alice, anonymous)
 def test_an_unknown_route_under_v2_is_a_json_404(anonymous):
     response = anonymous.get("/v2/nothing")
 
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert oip_error(response, 404) == "No endpoint at /v2/nothing"
+
+
+def test_a_model_fit_on_a_plain_array_takes_one_tensor_of_its_width(as_alice, as_bob):
+    X = np.random.default_rng(1).normal(size=(60, 5))
+    estimator = LinearRegression().fit(X, X[:, 0] * 2)
+    upload(as_alice, "plain", joblib_bytes(estimator))
+
+    metadata = as_bob.get("/v2/models/plain").json()
+    tensor = {"name": "input", "shape": [3, 5], "datatype": "FP64", "data": X[:3].tolist()}
+    response = invoke(as_bob, "/v2/models/plain/infer", {"inputs": [tensor]})
+
+    assert metadata["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, 5]}]
+    assert metadata["outputs"] == [{"name": "predict", "datatype": "FP64", "shape": [-1]}]
+    assert oip_outputs(response)["predict"]["data"] == estimator.predict(X[:3]).tolist()

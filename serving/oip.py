@@ -262,10 +262,7 @@ def batch(tensors: list[Tensor], plan: InputPlan) -> Batch:
 
 def _tensor_rows(tensor: Tensor, plan: InputPlan) -> Batch:
     if len(tensor.shape) != 2:
-        raise InvalidParameter(
-            f"input {tensor.name!r}: shape {tensor.shape} is not [rows, columns]; "
-            f"send one [rows, columns] tensor or one input per column ({_column_list(plan)})"
-        )
+        raise InvalidParameter(f"input {tensor.name!r}: shape {tensor.shape} is not [rows, columns]: {_forms(plan)}")
     rows, width = tensor.shape
     if plan.columns is not None and width != len(plan.columns):
         raise InvalidParameter(
@@ -280,10 +277,7 @@ def _tensor_rows(tensor: Tensor, plan: InputPlan) -> Batch:
 def _column_rows(tensors: list[Tensor], plan: InputPlan) -> Batch:
     for tensor in tensors:
         if not (plan.named and tensor.name in plan.positions):
-            raise InvalidParameter(
-                f"unknown input {tensor.name!r}: send one input per column ({_column_list(plan)}) "
-                "or a single [rows, columns] tensor"
-            )
+            raise InvalidParameter(f"unknown input {tensor.name!r}: {_forms(plan)}")
         if len(tensor.shape) > 2 or tensor.shape[1:] not in ([], [1]):
             raise InvalidParameter(f"input {tensor.name!r}: shape {tensor.shape} is not [rows] or [rows, 1]")
         column = plan.column(plan.positions[tensor.name])
@@ -303,8 +297,11 @@ def _check_datatype(tensor: Tensor, kind: str, title: str) -> None:
         )
 
 
-def _column_list(plan: InputPlan) -> str:
-    return ", ".join(plan.names) if plan.named else "the model's columns are unnamed"
+def _forms(plan: InputPlan) -> str:
+    """What the model takes, for messages."""
+    if not plan.named:
+        return "send one [rows, columns] tensor (the model's columns are unnamed)"
+    return f"send one input per column ({', '.join(plan.names)}) or one [rows, columns] tensor"
 
 
 # --- responses ----------------------------------------------------------------------------
@@ -333,10 +330,13 @@ def response(
 
 
 def _plain_array(result: Any) -> np.ndarray:
-    """Text labels as an object array of str; numbers as they are."""
+    """Numbers and booleans as they are, in an OIP datatype; anything else (text labels,
+    objects) as an object array of str, sent as BYTES."""
     array = np.asarray(result)
-    if array.dtype.kind in "USO":
+    if array.dtype.kind not in "biuf":
         return array.astype(str).astype(object)
+    if array.dtype == np.float16:  # orjson cannot write it; FP32 holds every value
+        array = array.astype(np.float32)
     return np.ascontiguousarray(array)
 
 

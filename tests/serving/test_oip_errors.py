@@ -161,3 +161,11 @@ def test_a_header_length_past_the_body_is_a_400(iris, as_bob):
     )
 
     assert "Inference-Header-Content-Length must be the JSON header's length" in oip_error(response, 400)
+
+
+def test_a_tensor_that_is_not_rows_and_columns_is_a_400_saying_what_is_taken(iris, as_bob):
+    tensor = {"name": "input", "shape": [4], "datatype": "FP64", "data": [1, 2, 3, 4]}
+
+    message = oip_error(infer(as_bob, {"inputs": [tensor]}), 400)
+
+    assert message.startswith("input 'input': shape [4] is not [rows, columns]: send one input per column (sepal")

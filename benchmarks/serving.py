@@ -150,10 +150,14 @@ local f = io.open("{path}", "rb"); wrk.body = f:read("*a"); f:close()
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def drive(url: str, payload: bytes, concurrency: int, seconds: int, work: Path, token: str = "") -> Load:
-    """wrk at `concurrency` open connections for `seconds`, after a short warm-up."""
+def drive(
+    url: str, payload: bytes, concurrency: int, seconds: int, work: Path, token: str = "", headers: dict | None = None
+) -> Load:
+    """wrk at `concurrency` open connections for `seconds`, after a short warm-up; `headers`
+    are sent besides (and may replace) Content-Type and Authorization."""
     (work / "body.json").write_bytes(payload)
-    auth = f'wrk.headers["Authorization"] = "Token {token}"' if token else ""
+    sent = {"Authorization": f"Token {token}"} if token else {}
+    auth = "\n".join(f'wrk.headers["{name}"] = "{value}"' for name, value in {**sent, **(headers or {})}.items())
     script = work / "post.lua"
     script.write_text(LUA.format(auth=auth, path=work / "body.json"))
     threads = str(min(concurrency, 2))

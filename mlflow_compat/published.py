@@ -19,11 +19,12 @@ import yaml
 
 from mlflow_compat import selectors
 from registry import artifacts
-from registry.formats.archives import Archive, open_archive
-from registry.formats.detect import detect
-from registry.formats.mlflow_models import model_root
+from registry.formats import refused_content
 from registry.models import ModelVersion
 from registry.selectors import model_get, version_get
+from registry_client.safety.archives import Archive, open_archive
+from registry_client.safety.detect import detect
+from registry_client.safety.mlflow_models import model_root
 from registry_site.errors import NotFound
 
 PREFIX = "registry"
@@ -74,11 +75,12 @@ def _folder(version: ModelVersion) -> Iterator[_Folder]:
         if version.artifact_format != "mlflow":
             yield _single_file_folder(version, path)
             return
-        archive = open_archive(path, detect(path).container, _MAX_UNPACKED)
-        try:
-            yield _archive_folder(archive)
-        finally:
-            archive.close()
+        with refused_content():
+            archive = open_archive(path, detect(path).container, _MAX_UNPACKED)
+            try:
+                yield _archive_folder(archive)
+            finally:
+                archive.close()
 
 
 def _archive_folder(archive: Archive) -> _Folder:

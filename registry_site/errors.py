@@ -208,7 +208,7 @@ def finished(response):
 
 def wants_json(request) -> bool:
     """Under the prefixes where the API surfaces speak JSON (errors included)."""
-    return request.path.startswith(("/api/", "/ajax-api/", "/model/"))
+    return request.path.startswith(("/api/", "/ajax-api/", "/model/", "/v2/"))
 
 
 def error_response(request, exc: Exception):
@@ -243,6 +243,8 @@ def handler404(request, exception=None):
     from django.http import JsonResponse
     from django.shortcuts import render
 
+    if request.path.startswith("/v2/"):  # the Open Inference Protocol's error shape (serving.oip_views)
+        return JsonResponse({"error": f"No endpoint at {request.path}"}, status=404)
     if wants_json(request):
         body = {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No endpoint at {request.path}"}
         return JsonResponse(body, status=404)

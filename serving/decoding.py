@@ -80,7 +80,7 @@ def _json_scoring(body: bytes) -> Scoring:
     if unknown:
         raise InvalidParameter(f"unknown field {unknown[0]!r}: besides the input, only 'params' is accepted")
     params = _params(data.get("params"))
-    return Scoring(_DECODERS[given[0]](data[given[0]]), _method(params), _runtime(params))
+    return Scoring(_DECODERS[given[0]](data[given[0]]), _method(params), runtime_param(params))
 
 
 def _split(value: object) -> Batch:
@@ -156,7 +156,7 @@ def _params(params: object) -> dict:
     return params
 
 
-def _runtime(params: dict) -> str:
+def runtime_param(params: dict) -> str:
     runtime = params.get("runtime", AUTO)
     if runtime not in RUNTIMES:
         raise InvalidParameter(f"params.runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")

@@ -98,6 +98,13 @@ def prepare(estimator: Any, signature: dict | None, onnx: OnnxRuntime | None = N
 
 def score(servable: Servable, scoring: Scoring) -> tuple[bytes, str]:
     """The JSON response body, `{"predictions": [...]}`, and the runtime that answered."""
+    result, runtime = answer(servable, scoring)
+    return orjson.dumps({"predictions": result}, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), runtime
+
+
+def answer(servable: Servable, scoring: Scoring) -> tuple[Any, str]:
+    """The method's result (an array, as the runtime returned it) and the runtime that
+    answered: the one place rows are checked and scored, whichever protocol asked."""
     method = servable.methods.get(scoring.method)
     if method is None:
         raise InvalidParameter(
@@ -111,7 +118,7 @@ def score(servable: Servable, scoring: Scoring) -> tuple[bytes, str]:
             result = method(_laid_out_as_in_training(servable, given.data))
         except (ValueError, TypeError) as exc:
             raise _refused(exc, given.null_columns) from exc
-    return orjson.dumps({"predictions": result}, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), runtime
+    return result, runtime
 
 
 def _laid_out_as_in_training(servable: Servable, data: Any) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,20 +9,26 @@ import joblib
 import sklearn
 
 from registry import spool
-from registry_site.errors import InvalidParameter, RefusedContent
+from registry_client.safety.detect import Detected, detect
+from registry_client.safety.loading import (
+    FORMATS,
+    format_error,
+    load_mlflow_member,
+    mlflow_model,
+    require_predict,
+    type_name,
+)
+from registry_client.safety.loading import load_model as load_safely
+from registry_client.safety.mlflow_models import MLflowModel
+from registry_client.safety.pickles import scan_pickle
+from registry_client.safety.skops_files import audit_skops, load_skops
+from registry_site import inputs
+from registry_site.errors import InvalidParameter, RegistryError
 
-from .archives import Archive, open_archive
-from .detect import Detected, detect
-from .mlflow_models import MLflowModel, read_mlflow_model
-from .pickles import load_pickle, scan_pickle
+from .refusals import refused_content
 from .signatures import signature_from_estimator, signature_from_mlmodel
-from .skops_files import audit_skops, load_skops
 
-FORMATS = ("joblib", "mlflow", "pickle", "skops")
 _FAMILY = {"joblib": "pickle", "pickle": "pickle", "skops": "skops", "mlflow": "mlflow"}
-# load_model re-vets archives that inspect_artifact already accepted within the
-# caller's limit; this only stops a swapped file from exhausting memory.
-LOAD_MAX_UNPACKED_BYTES = 8 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class _Loaded:
     input_example: dict | None = None
 
 
+@refused_content()
 def inspect_artifact(path: str, *, declared_format: str | None = None, max_unpacked_bytes: int) -> Inspection:
     """Detect, scan, then load the artifact at `path` and describe it.
 
@@ -69,26 +74,20 @@ def inspect_artifact(path: str, *, declared_format: str | None = None, max_unpac
     return _describe(loaded)
 
 
+@refused_content()
 def load_model(path: str, *, format: str, trusted_types: tuple[str, ...] = ()) -> object:
-    """Load an artifact that `inspect_artifact` accepted, enforcing the allow-list again.
+    """Load an artifact that `inspect_artifact` accepted, enforcing the allow-list again
+    (the client's scanning loader, with archive members spooled here).
 
     Never falls back to plain `pickle.load` or `joblib.load`.
     """
-    if format not in FORMATS:
-        raise InvalidParameter(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
-    if format in ("joblib", "pickle"):
-        obj = load_pickle(path).obj
-    elif format == "skops":
-        obj = load_skops(path, trusted_types=tuple(trusted_types))[0]
-    else:
-        with _mlflow_model(path, detect(path), LOAD_MAX_UNPACKED_BYTES) as (model, member):
-            obj = _load_mlflow_member(model, member, tuple(trusted_types))
-    return _require_predict(obj)
+    _check_declared(format)
+    return load_safely(path, format=format, trusted_types=trusted_types, scratch_dir=spool.folder())
 
 
 def _check_declared(declared: str | None) -> None:
     if declared is not None and declared not in FORMATS:
-        raise InvalidParameter(f"format must be one of {', '.join(FORMATS)} (got {declared!r})")
+        raise InvalidParameter(format_error(declared))
 
 
 def _check_agreement(declared: str | None, detected: Detected) -> None:
@@ -118,7 +117,7 @@ def _inspect_skops(path: str, max_unpacked_bytes: int) -> _Loaded:
 
 
 def _inspect_mlflow(path: str, detected: Detected, max_unpacked_bytes: int) -> _Loaded:
-    with _mlflow_model(path, detected, max_unpacked_bytes) as (model, member):
+    with mlflow_model(path, detected, max_unpacked_bytes, spool.folder()) as (model, member):
         obj, trusted = _inspect_member(model, member, max_unpacked_bytes)
     environment = _environment(
         python=model.python_version,
@@ -131,7 +130,7 @@ def _inspect_mlflow(path: str, detected: Detected, max_unpacked_bytes: int) -> _
         environment,
         trusted_types=trusted,
         signature=signature_from_mlmodel(model.mlmodel),
-        input_example=model.input_example,
+        input_example=_input_example(model.input_example),
     )
 
 
@@ -140,61 +139,30 @@ def _inspect_member(model: MLflowModel, member: str, max_unpacked_bytes: int) ->
     skops, the types it needs trusted."""
     if model.serialization == "skops":
         trusted = audit_skops(member, max_unpacked_bytes=max_unpacked_bytes)
-        return _load_mlflow_member(model, member, trusted), trusted
+        return load_mlflow_member(model, member, trusted), trusted
     return scan_pickle(member, max_unpacked_bytes=max_unpacked_bytes).obj, ()
-
-
-def _load_mlflow_member(model: MLflowModel, member: str, trusted_types: tuple[str, ...]) -> Any:
-    if model.serialization == "skops":
-        return load_skops(member, trusted_types=trusted_types)[0]
-    return load_pickle(member).obj
-
-
-@contextlib.contextmanager
-def _mlflow_model(path: str, detected: Detected, max_unpacked_bytes: int) -> Iterator[tuple[MLflowModel, str]]:
-    """The archive's MLflow model, and the path of a spool file holding its model member:
-    copied there in chunks (never held whole in memory) and removed on the way out."""
-    with spool.named_file(prefix="member-") as target:
-        with _archive(path, detected, max_unpacked_bytes) as archive:
-            model = read_mlflow_model(archive)
-            archive.copy(model.model_member, target, max_unpacked_bytes)
-        target.flush()
-        yield model, target.name
-
-
-@contextlib.contextmanager
-def _archive(path: str, detected: Detected, max_unpacked_bytes: int) -> Iterator[Archive]:
-    if detected.family != "mlflow":
-        raise RefusedContent("not a recognised model artifact: not an MLflow model archive")
-    archive = open_archive(path, detected.container, max_unpacked_bytes)
-    try:
-        yield archive
-    finally:
-        archive.close()
 
 
 def _environment(*, sklearn_version: str, python: str | None = None, joblib_version: str | None = None) -> dict:
     return {"python": python, "scikit-learn": sklearn_version, "joblib": joblib_version}
 
 
-def _require_predict(obj: Any) -> Any:
-    if not callable(getattr(obj, "predict", None)):
-        raise RefusedContent(f"the artifact is a {_type_name(obj)}, not a scikit-learn estimator with predict")
-    return obj
-
-
-def _type_name(obj: Any) -> str:
-    kind = type(obj)
-    return f"{kind.__module__}.{kind.__qualname__}"
+def _input_example(data: bytes | None) -> dict | None:
+    """The MLflow input example as JSON the serving API would accept, else None."""
+    try:
+        example = inputs.parse_json(data) if data else None
+    except RegistryError:
+        return None  # an unreadable example is not a reason to refuse the model
+    return example if isinstance(example, dict) else None
 
 
 def _describe(loaded: _Loaded) -> Inspection:
-    obj = _require_predict(loaded.obj)
+    obj = require_predict(loaded.obj)
     return Inspection(
         format=loaded.format,
         flavor="sklearn",
         serialization=loaded.serialization,
-        estimator_class=_type_name(obj),
+        estimator_class=type_name(obj),
         signature=loaded.signature or signature_from_estimator(obj),
         environment=loaded.environment,
         trusted_types=loaded.trusted_types,

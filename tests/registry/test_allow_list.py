@@ -1,10 +1,10 @@
-"""The generated allow-list (registry/formats/allowed_globals.txt) as a reviewer reads it."""
+"""The generated allow-list (client/registry_client/safety/allowed_globals.txt) as a reviewer reads it."""
 
 from __future__ import annotations
 
 import pytest
 
-from registry.formats import policy
+from registry_client.safety import policy
 
 LISTED = policy._listed()
 

@@ -30,8 +30,8 @@ from sklearn.linear_model import LogisticRegression
 from test_mlflow_archives import sklearn_mlmodel, small_model_pickle
 
 from registry.formats import load_model
-from registry.formats.archives import MAX_RATIO
 from registry.models import ModelVersion
+from registry_client.safety.archives import MAX_RATIO
 from registry_site.errors import RefusedContent
 
 from kit import temporary_files, upload

@@ -6,7 +6,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeRegressor
 
 from registry.formats import inspect_artifact, load_model
-from registry.formats.pickles import PLACEHOLDER_MIN_BYTES, scan_pickle
+from registry_client.safety.pickles import PLACEHOLDER_MIN_BYTES, scan_pickle
 
 LIMIT = 1024**3
 

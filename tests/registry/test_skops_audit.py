@@ -15,7 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 from registry.formats import inspect_artifact, load_model
-from registry.formats.policy import is_allowed_type_name
+from registry_client.safety.policy import is_allowed_type_name
 from registry_site.errors import RefusedContent
 
 LIMIT = 16 * 1024 * 1024

@@ -143,3 +143,32 @@ def houses_mlflow_zip(columns: tuple[str, ...] = ("rooms", "area", "garden")) ->
             for file in sorted(directory.rglob("*")):
                 archive.write(file, file.relative_to(directory).as_posix())
     return buffer.getvalue()
+
+
+# --- the Open Inference Protocol ----------------------------------------------------------------
+
+
+def oip_tensor(rows: pd.DataFrame, name: str = "input") -> dict:
+    """The rows as one [rows, columns] FP64 tensor, flat and row-major."""
+    return {"name": name, "shape": list(rows.shape), "datatype": "FP64", "data": rows.to_numpy().ravel().tolist()}
+
+
+def oip_columns(rows: pd.DataFrame, datatypes: dict[str, str] | None = None) -> list[dict]:
+    """The rows as one input per column (MLServer's pandas convention)."""
+    datatypes = datatypes or {}
+    return [
+        {"name": name, "shape": [len(rows), 1], "datatype": datatypes.get(name, "FP64"), "data": rows[name].tolist()}
+        for name in rows.columns
+    ]
+
+
+def oip_outputs(response) -> dict[str, dict]:
+    """A JSON infer response's outputs by name."""
+    assert response.status_code == 200, response.content
+    return {output["name"]: output for output in response.json()["outputs"]}
+
+
+def oip_error(response, status: int) -> str:
+    assert response.status_code == status, response.content
+    assert set(response.json()) == {"error"}, response.content
+    return response.json()["error"]

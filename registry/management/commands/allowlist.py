@@ -1,4 +1,4 @@
-"""Regenerate (--write) or compare (--check) registry/formats/allowed_globals.txt."""
+"""Regenerate (--write) or compare (--check) client/registry_client/safety/allowed_globals.txt."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sklearn
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.formats.allowlist_sweep import render, sweep
-from registry.formats.policy import ALLOWLIST_PATH
+from registry_client.safety.policy import ALLOWLIST_PATH
 
 
 class Command(BaseCommand):

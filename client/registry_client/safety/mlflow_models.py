@@ -12,10 +12,8 @@ from typing import Any
 
 import yaml
 
-from registry_site import inputs
-from registry_site.errors import RefusedContent, RegistryError
-
 from .archives import Archive, check_member_name
+from .errors import UnsafeArtifact
 
 SERIALIZATIONS = ("pickle", "cloudpickle", "skops")
 METADATA_LIMIT = 1024 * 1024  # MLmodel, python_env.yaml, input examples
@@ -28,7 +26,7 @@ class MLflowModel:
     model_member: str  # the archive member holding the model, known to exist
     sklearn_version: str | None
     python_version: str | None
-    input_example: dict | None
+    input_example: bytes | None  # the raw JSON text, for the caller to parse by its own rules
 
 
 def read_mlflow_model(archive: Archive) -> MLflowModel:
@@ -38,7 +36,7 @@ def read_mlflow_model(archive: Archive) -> MLflowModel:
     flavor = _sklearn_flavor(mlmodel)
     serialization = str(flavor.get("serialization_format") or "cloudpickle")
     if serialization not in SERIALIZATIONS:
-        raise RefusedContent(f"unsupported MLflow serialization_format {serialization!r}")
+        raise UnsafeArtifact(f"unsupported MLflow serialization_format {serialization!r}")
     return MLflowModel(
         mlmodel=mlmodel,
         serialization=serialization,
@@ -55,7 +53,7 @@ def model_root(archive: Archive) -> str:
         return ""
     roots = [n[: -len("MLmodel")] for n in archive.names if _is_top_level_mlmodel(n)]
     if len(roots) != 1:
-        raise RefusedContent(
+        raise UnsafeArtifact(
             "not a recognised model artifact: the archive has no MLmodel at its root "
             "or inside a single top-level folder"
         )
@@ -71,16 +69,16 @@ def _yaml(archive: Archive, name: str, *, required: bool = False) -> dict | None
     data = archive.read(name, METADATA_LIMIT) if name in archive.names else None
     if data is None:
         if required:
-            raise RefusedContent(f"{name} is missing or larger than {METADATA_LIMIT} bytes")
+            raise UnsafeArtifact(f"{name} is missing or larger than {METADATA_LIMIT} bytes")
         return None
     try:
         parsed = yaml.safe_load(data)
     except yaml.YAMLError as exc:
-        raise RefusedContent(f"{name} is not valid YAML: {exc}") from exc
+        raise UnsafeArtifact(f"{name} is not valid YAML: {exc}") from exc
     except RecursionError:  # PyYAML composes nested nodes recursively
-        raise RefusedContent(f"{name} is nested too deeply to be read") from None
+        raise UnsafeArtifact(f"{name} is nested too deeply to be read") from None
     if not isinstance(parsed, dict):
-        raise RefusedContent(f"{name} is not a YAML mapping")
+        raise UnsafeArtifact(f"{name} is not a YAML mapping")
     return parsed
 
 
@@ -88,18 +86,18 @@ def _sklearn_flavor(mlmodel: dict) -> dict:
     flavors = mlmodel.get("flavors")
     flavor = flavors.get("sklearn") if isinstance(flavors, dict) else None
     if not isinstance(flavor, dict):
-        raise RefusedContent("MLflow model has no sklearn flavor")
+        raise UnsafeArtifact("MLflow model has no sklearn flavor")
     return flavor
 
 
 def _model_member(archive: Archive, prefix: str, flavor: dict) -> str:
     relative = flavor.get("pickled_model")
     if not isinstance(relative, str) or not relative:
-        raise RefusedContent("the MLmodel sklearn flavor names no pickled_model")
+        raise UnsafeArtifact("the MLmodel sklearn flavor names no pickled_model")
     check_member_name(relative)
     name = prefix + relative
     if name not in archive.names:
-        raise RefusedContent(
+        raise UnsafeArtifact(
             f"MLmodel names {relative!r} but the archive has no such file",
             details={"member": name},
         )
@@ -115,18 +113,13 @@ def _python_version(archive: Archive, prefix: str, mlmodel: dict) -> str | None:
     return _text(env.get("python")) if env else None
 
 
-def _input_example(archive: Archive, prefix: str, mlmodel: dict) -> dict | None:
+def _input_example(archive: Archive, prefix: str, mlmodel: dict) -> bytes | None:
     info = mlmodel.get("saved_input_example_info")
     relative = info.get("artifact_path") if isinstance(info, dict) else None
     relative = relative if isinstance(relative, str) else "input_example.json"
     check_member_name(relative)
     name = prefix + relative
-    data = archive.read(name, METADATA_LIMIT - 1) if name in archive.names else None
-    try:
-        example = inputs.parse_json(data) if data else None
-    except RegistryError:
-        return None  # an unreadable example is not a reason to refuse the model
-    return example if isinstance(example, dict) else None
+    return archive.read(name, METADATA_LIMIT - 1) if name in archive.names else None
 
 
 def _text(value: Any) -> str | None:

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from registry_site.errors import RefusedContent
-
+from .errors import UnsafeArtifact
 from .policy import allowed, allowed_objects
 
 REFUSED_MARK = "_registry_refused"  # set on the inert stand-ins of refused names
@@ -68,11 +67,11 @@ def check_state_key(inst: Any, key: Any) -> None:
     if not isinstance(key, str):
         return
     if key.startswith("__") and key.endswith("__"):
-        raise RefusedContent(f"the pickle sets {key!r} on {described(inst)}")
+        raise UnsafeArtifact(f"the pickle sets {key!r} on {described(inst)}")
     found = inspect.getattr_static(type(inst), key, None)
     is_method = inspect.isroutine(found) or isinstance(found, (staticmethod, classmethod))
     if is_method or (hasattr(found, "__get__") and not hasattr(found, "__set__") and not isinstance(found, type)):
-        raise RefusedContent(f"the pickle replaces the method {key!r} of {described(inst)}")
+        raise UnsafeArtifact(f"the pickle replaces the method {key!r} of {described(inst)}")
 
 
 def consistent_dtype(dtype: np.dtype) -> bool:
@@ -137,29 +136,29 @@ def argument_checks() -> dict[int, Callable[[tuple], None]]:
 def _dtype_arguments(args: tuple) -> None:
     # copy=False hands back NumPy's shared dtype objects, which BUILD would then change.
     if len(args) != 3 or args[2] is not True:
-        raise RefusedContent("the pickle builds a NumPy dtype without copying it (numpy.dtype(..., copy=False))")
+        raise UnsafeArtifact("the pickle builds a NumPy dtype without copying it (numpy.dtype(..., copy=False))")
 
 
 def _subtype_of(*bases: type) -> Callable[[tuple], None]:
     def check(args: tuple) -> None:
         for arg, base in zip(args, bases, strict=False):
             if not (isinstance(arg, type) and issubclass(arg, base) and listed_object(arg)):
-                raise RefusedContent(f"the pickle rebuilds an array as {described(arg)}, not a listed {base.__name__}")
+                raise UnsafeArtifact(f"the pickle rebuilds an array as {described(arg)}, not a listed {base.__name__}")
 
     return check
 
 
 def _buffer_arguments(args: tuple) -> None:
     if not args or not isinstance(args[0], (bytes, bytearray, pickle.PickleBuffer)):
-        raise RefusedContent("the pickle builds an array over something that is not a bytes buffer")
+        raise UnsafeArtifact("the pickle builds an array over something that is not a bytes buffer")
 
 
 def _reconstructor_arguments(args: tuple) -> None:
     cls, base = (args + (None, None))[:2]
     if not (isinstance(cls, type) and id(cls) in allowed_objects("new")):
-        raise RefusedContent(f"the pickle reconstructs {described(cls)}, which the allow-list does not allow")
+        raise UnsafeArtifact(f"the pickle reconstructs {described(cls)}, which the allow-list does not allow")
     if not (isinstance(base, type) and issubclass(cls, base)):
-        raise RefusedContent(f"the pickle reconstructs {described(cls)} from an unrelated base")
+        raise UnsafeArtifact(f"the pickle reconstructs {described(cls)} from an unrelated base")
 
 
 def _class_of_module(module: str) -> Callable[[tuple], None]:
@@ -167,7 +166,7 @@ def _class_of_module(module: str) -> Callable[[tuple], None]:
     def check(args: tuple) -> None:
         cls = args[0] if args else None
         if not (isinstance(cls, type) and cls.__module__ == module and listed_object(cls)):
-            raise RefusedContent(f"the pickle creates {described(cls)} through {module}.newObj")
+            raise UnsafeArtifact(f"the pickle creates {described(cls)} through {module}.newObj")
 
     return check
 
@@ -204,11 +203,11 @@ def check_loaded(objects: Any) -> None:
             continue
         tree, width = attributes.get("tree_"), attributes.get("n_features_in_")
         if isinstance(tree, Tree) and width is not None and width != tree.n_features:
-            raise RefusedContent(f"the pickle holds {described(obj)} whose tree reads another number of features")
+            raise UnsafeArtifact(f"the pickle holds {described(obj)} whose tree reads another number of features")
 
 
-def _refuse_structure(what: str) -> RefusedContent:
-    return RefusedContent(f"the pickle holds {what} whose indices point outside it")
+def _refuse_structure(what: str) -> UnsafeArtifact:
+    return UnsafeArtifact(f"the pickle holds {what} whose indices point outside it")
 
 
 def _check_tree(tree: Any) -> None:

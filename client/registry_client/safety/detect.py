@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from joblib.compressor import _COMPRESSORS
 from joblib.numpy_pickle_utils import _detect_compressor
 
-from registry_site.errors import RefusedContent
+from .errors import UnsafeArtifact
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _TAR_MAGIC_OFFSET = 257  # "ustar" in the first 512-byte header block
@@ -25,7 +25,7 @@ class Detected:
 
 
 def detect(path: str) -> Detected:
-    """Detect the format of the file at `path`; RefusedContent if unrecognised."""
+    """Detect the format of the file at `path`; UnsafeArtifact if unrecognised."""
     with open(path, "rb") as handle:
         head = handle.read(512)
     if head.startswith(_ZIP_MAGIC):
@@ -40,8 +40,8 @@ def detect(path: str) -> Detected:
     raise _unrecognised("no pickle, joblib, skops or MLflow signature in its bytes")
 
 
-def _unrecognised(why: str) -> RefusedContent:
-    return RefusedContent(f"not a recognised model artifact: {why}")
+def _unrecognised(why: str) -> UnsafeArtifact:
+    return UnsafeArtifact(f"not a recognised model artifact: {why}")
 
 
 def _is_pickle(head: bytes) -> bool:

@@ -41,9 +41,8 @@ import sklearn
 from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
 from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 
-from registry_site.errors import RefusedContent
-
 from .archives import compression_bomb, size_of, unpack_allowance
+from .errors import UnsafeArtifact
 from .pickle_rules import (
     REFUSED_MARK,
     argument_checks,
@@ -114,7 +113,7 @@ class _BoundedReader:
 
     def _reserve(self, size: int) -> None:
         if size > self._left:
-            raise RefusedContent(f"the pickle unpacks to more than {self._limit} bytes (the max_unpacked_bytes limit)")
+            raise UnsafeArtifact(f"the pickle unpacks to more than {self._limit} bytes (the max_unpacked_bytes limit)")
         if self._produced + size > self._most:
             raise compression_bomb("the compressed joblib file")
 
@@ -157,13 +156,13 @@ class _CheckedArrayWrapper(NumpyArrayWrapper):
             getattr(self, "shape", None),
         )
         if not (isinstance(subclass, type) and issubclass(subclass, np.ndarray) and listed_object(subclass)):
-            raise RefusedContent("the pickle holds a joblib array of a type that is not an allowed ndarray subclass")
+            raise UnsafeArtifact("the pickle holds a joblib array of a type that is not an allowed ndarray subclass")
         if not isinstance(dtype, np.dtype) or not consistent_dtype(dtype):
-            raise RefusedContent("the pickle holds a joblib array whose dtype is not a consistent NumPy dtype")
+            raise UnsafeArtifact("the pickle holds a joblib array whose dtype is not a consistent NumPy dtype")
         if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
-            raise RefusedContent("the pickle holds a joblib array whose shape is not a tuple of sizes")
+            raise UnsafeArtifact("the pickle holds a joblib array whose shape is not a tuple of sizes")
         if getattr(self, "order", "C") not in ("C", "F"):
-            raise RefusedContent("the pickle holds a joblib array whose order is neither C nor F")
+            raise UnsafeArtifact("the pickle holds a joblib array whose order is neither C nor F")
 
 
 def _check_room(handle: Any, nbytes: int) -> None:
@@ -171,7 +170,7 @@ def _check_room(handle: Any, nbytes: int) -> None:
     if isinstance(handle, _BoundedReader):
         handle._reserve(nbytes)
     elif nbytes > size_of(handle) - handle.tell():
-        raise RefusedContent("the pickle declares an array larger than the rest of the file")
+        raise UnsafeArtifact("the pickle declares an array larger than the rest of the file")
 
 
 def _listed_as(obj: Any) -> Any:
@@ -187,7 +186,7 @@ def _discard(handle: Any, size: int) -> None:
     while size > 0:
         chunk = handle.read(min(size, _DISCARD_CHUNK))
         if not chunk:
-            raise RefusedContent("the pickle ends inside an array")
+            raise UnsafeArtifact("the pickle ends inside an array")
         size -= len(chunk)
 
 
@@ -286,11 +285,11 @@ class RestrictedUnpickler(NumpyUnpickler):
     def _check_callable(self, func: Any, use: str, args: Any) -> None:
         if not is_stub(func) and id(_listed_as(func)) not in allowed_objects(use):
             verb = "calls" if use == "call" else "creates an instance of"
-            raise RefusedContent(f"the pickle {verb} {described(func)}, which the allow-list does not allow")
+            raise UnsafeArtifact(f"the pickle {verb} {described(func)}, which the allow-list does not allow")
         arguments = args if isinstance(args, tuple) else (args,)
         for argument in arguments:
             if _unlisted_callable(argument):
-                raise RefusedContent(
+                raise UnsafeArtifact(
                     f"the pickle passes {described(argument)}, a callable object, to {described(func)}"
                 )
         check = argument_checks().get(id(func))
@@ -307,11 +306,11 @@ class RestrictedUnpickler(NumpyUnpickler):
         if is_stub(type(inst)):
             return
         if isinstance(inst, type):
-            raise RefusedContent(f"the pickle sets attributes of the class {described(inst)}")
+            raise UnsafeArtifact(f"the pickle sets attributes of the class {described(inst)}")
         if self._made.get(id(inst)) is not inst:
-            raise RefusedContent(f"the pickle gives state to {described(inst)}, which it did not create")
+            raise UnsafeArtifact(f"the pickle gives state to {described(inst)}, which it did not create")
         if id(inst) in self._built:
-            raise RefusedContent(f"the pickle gives state twice to {described(inst)}")
+            raise UnsafeArtifact(f"the pickle gives state twice to {described(inst)}")
         self._built.add(id(inst))
         for key in state_keys(state):
             check_state_key(inst, key)
@@ -322,11 +321,11 @@ class RestrictedUnpickler(NumpyUnpickler):
 
     def _check_dtype_state(self, dtype: np.dtype, state: Any) -> None:
         if id(dtype) in self._used:
-            raise RefusedContent("the pickle changes a NumPy dtype after a value was made with it")
+            raise UnsafeArtifact("the pickle changes a NumPy dtype after a value was made with it")
         probe = np.dtype(dtype, False, True)  # a private copy: no array depends on it
         probe.__setstate__(state)
         if not consistent_dtype(probe):
-            raise RefusedContent("the pickle builds a NumPy dtype whose layout NumPy would not build")
+            raise UnsafeArtifact("the pickle builds a NumPy dtype whose layout NumPy would not build")
 
     def _note_used(self, value: Any) -> None:
         # Only a dtype still waiting for its state can be changed under a value that uses
@@ -387,7 +386,7 @@ def _inert_stub(dotted: str) -> type:
 
 
 def scan_pickle(source: Source, *, max_unpacked_bytes: int) -> LoadedPickle:
-    """Refuse (RefusedContent) a pickle/joblib stream naming any off-list global;
+    """Refuse (UnsafeArtifact) a pickle/joblib stream naming any off-list global;
     otherwise return the scanned object, large arrays as placeholders.
 
     Collects every offending name before refusing; nothing off-list executes.
@@ -411,17 +410,17 @@ def _scan(source: Source, max_unpacked_bytes: int, *, placeholders: bool) -> Loa
             obj = unpickler.load()
     except Exception as exc:
         _raise_offending(unpickler)
-        if isinstance(exc, RefusedContent):
+        if isinstance(exc, UnsafeArtifact):
             raise
         if unpickler is not None and unpickler.used_placeholders:
             raise _PlaceholderRejected from exc
-        raise RefusedContent(f"the pickle could not be read: {exc}") from exc
+        raise UnsafeArtifact(f"the pickle could not be read: {exc}") from exc
     _raise_offending(unpickler)
     return _loaded(obj, unpickler)
 
 
 def load_pickle(source: Source) -> LoadedPickle:
-    """Load a pickle/joblib stream, raising RefusedContent at the first off-list global.
+    """Load a pickle/joblib stream, raising UnsafeArtifact at the first off-list global.
 
     Never falls back to `pickle.load` or `joblib.load`.
     """
@@ -429,10 +428,10 @@ def load_pickle(source: Source) -> LoadedPickle:
         with _opened(source, None) as stream:
             unpickler = RestrictedUnpickler(stream, scan=False)
             obj = unpickler.load()
-    except RefusedContent:
+    except UnsafeArtifact:
         raise
     except Exception as exc:
-        raise RefusedContent(f"the pickle could not be read: {exc}") from exc
+        raise UnsafeArtifact(f"the pickle could not be read: {exc}") from exc
     return _loaded(obj, unpickler)
 
 
@@ -455,10 +454,10 @@ def pickled_sklearn_version(caught: list[warnings.WarningMessage]) -> str:
     return sklearn.__version__
 
 
-def offending_imports_error(names: list[str]) -> RefusedContent:
+def offending_imports_error(names: list[str]) -> UnsafeArtifact:
     """The 422 every format uses for names the policy refuses."""
     unique = sorted(set(names))
-    return RefusedContent(
+    return UnsafeArtifact(
         f"the pickle imports names that are not allowed: {', '.join(unique)}",
         details={"offending_imports": unique},
     )
@@ -481,7 +480,7 @@ def _opened(source: Source, limit: int | None) -> Iterator[Any]:
         stream, _ = stack.enter_context(_validate_fileobject_and_memmap(raw, name))
         if isinstance(stream, str):
             # joblib < 0.10 format: its loader reads companion files; refuse.
-            raise RefusedContent("joblib files older than joblib 0.10 are not supported")
+            raise UnsafeArtifact("joblib files older than joblib 0.10 are not supported")
         compressed = None if stream is raw else raw
         if limit is None and compressed is None:
             yield stream  # a plain file: it cannot hold more than its own size

@@ -14,9 +14,8 @@ from typing import Any
 import skops.io
 from skops.io.exceptions import UntrustedTypesFoundException
 
-from registry_site.errors import RefusedContent
-
 from .archives import ZipArchive
+from .errors import UnsafeArtifact
 from .pickles import offending_imports_error, pickled_sklearn_version
 from .policy import is_allowed_type_name
 
@@ -26,7 +25,7 @@ Source = str | bytes  # a file path, or the bytes of an archive member
 def audit_skops(source: Source, *, max_unpacked_bytes: int) -> tuple[str, ...]:
     """Return the skops-untrusted types of a skops file, all of which passed the policy.
 
-    Raises RefusedContent naming the types that did not pass.
+    Raises UnsafeArtifact naming the types that did not pass.
     """
     _vet_zip(source, max_unpacked_bytes)
     untrusted = _untrusted_types(source)
@@ -50,9 +49,9 @@ def load_skops(source: Source, *, trusted_types: tuple[str, ...]) -> tuple[Any, 
             warnings.simplefilter("always")
             obj = _load(source, trusted)
     except UntrustedTypesFoundException as exc:
-        raise RefusedContent(f"the skops file holds types not audited: {exc}") from exc
+        raise UnsafeArtifact(f"the skops file holds types not audited: {exc}") from exc
     except Exception as exc:
-        raise RefusedContent(f"the skops file could not be read: {exc}") from exc
+        raise UnsafeArtifact(f"the skops file could not be read: {exc}") from exc
     return obj, pickled_sklearn_version(caught)
 
 
@@ -68,7 +67,7 @@ def _untrusted_types(source: Source) -> list[str]:
             return skops.io.get_untrusted_types(data=source)
         return skops.io.get_untrusted_types(file=source)
     except Exception as exc:
-        raise RefusedContent(f"the skops file could not be read: {exc}") from exc
+        raise UnsafeArtifact(f"the skops file could not be read: {exc}") from exc
 
 
 def _load(source: Source, trusted: list[str]) -> Any:

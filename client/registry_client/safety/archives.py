@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Protocol
 
-from registry_site.errors import RefusedContent
+from .errors import UnsafeArtifact
 
 MAX_MEMBERS = 10_000
 # The compression ratio bound, as Apache POI's ZipSecureFile sets it for zip containers
@@ -44,9 +44,9 @@ def unpack_allowance(compressed: int) -> int:
     return max(RATIO_FREE_BYTES, compressed * MAX_RATIO)
 
 
-def compression_bomb(what: str, details: dict | None = None) -> RefusedContent:
+def compression_bomb(what: str, details: dict | None = None) -> UnsafeArtifact:
     """The 422 for anything unpacking beyond the compression ratio bound."""
-    return RefusedContent(
+    return UnsafeArtifact(
         f"{what} unpacks to more than {MAX_RATIO} times its compressed size: refused as a compression bomb"
         f" (the ratio bound applies past {RATIO_FREE_BYTES} unpacked bytes)",
         details=details,
@@ -71,7 +71,7 @@ def check_member_name(name: str) -> None:
     """Refuse a member (or MLmodel-declared) path that could escape its folder."""
     parts = name.split("/")
     if name.startswith("/") or "\\" in name or _DRIVE.match(name) or ".." in parts or "\x00" in name:
-        raise RefusedContent(
+        raise UnsafeArtifact(
             f"the archive member {name!r} has an unsafe path",
             details={"member": name},
         )
@@ -97,19 +97,19 @@ class _Budget:
         self.members += 1
         self.total += size
         if self.members > MAX_MEMBERS:
-            raise RefusedContent(f"the archive has more than {MAX_MEMBERS} members")
+            raise UnsafeArtifact(f"the archive has more than {MAX_MEMBERS} members")
         if self.total > self.limit:
-            raise RefusedContent(f"the archive unpacks to more than {self.limit} bytes (the max_unpacked_bytes limit)")
+            raise UnsafeArtifact(f"the archive unpacks to more than {self.limit} bytes (the max_unpacked_bytes limit)")
         if regular and name in self.seen:
             raise _refuse_member(name, "appears more than once")
         self.seen.add(name)
 
 
-def _refuse_member(name: str, why: str) -> RefusedContent:
-    return RefusedContent(f"the archive member {name!r} {why}", details={"member": name})
+def _refuse_member(name: str, why: str) -> UnsafeArtifact:
+    return UnsafeArtifact(f"the archive member {name!r} {why}", details={"member": name})
 
 
-def _member_bomb(name: str) -> RefusedContent:
+def _member_bomb(name: str) -> UnsafeArtifact:
     return compression_bomb(f"the archive member {name!r}", details={"member": name})
 
 
@@ -166,10 +166,10 @@ class ZipArchive(_Members):
             infos = self._zip.infolist()
             self._archive_size = size_of(self._zip.fp)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise RefusedContent(f"the zip archive could not be read: {exc}") from exc
+            raise UnsafeArtifact(f"the zip archive could not be read: {exc}") from exc
         try:
             self._vet(infos, _Budget(max_unpacked_bytes))
-        except RefusedContent:
+        except UnsafeArtifact:
             self._zip.close()
             raise
         self._infos = {_normalised(i.filename): i for i in infos if not i.is_dir()}
@@ -230,8 +230,8 @@ class TarArchive(_Members):
             members = list(self._vetted_members(_Budget(max_unpacked_bytes)))
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             self._raw.close()
-            raise RefusedContent(f"the tar archive could not be read: {exc}") from exc
-        except RefusedContent:
+            raise UnsafeArtifact(f"the tar archive could not be read: {exc}") from exc
+        except UnsafeArtifact:
             self._raw.close()
             raise
         self._members = {_normalised(m.name): m for m in members if m.isreg()}
@@ -281,7 +281,7 @@ class TarArchive(_Members):
 
 
 def open_archive(path: str, kind: str, max_unpacked_bytes: int) -> Archive:
-    """Open and vet a "zip" or "tar" archive; RefusedContent if any member fails."""
+    """Open and vet a "zip" or "tar" archive; UnsafeArtifact if any member fails."""
     if kind == "zip":
         return ZipArchive(path, max_unpacked_bytes)
     return TarArchive(path, max_unpacked_bytes)

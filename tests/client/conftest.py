@@ -4,9 +4,10 @@ Bob only reads. Each gets an API token, as a user of the client would."""
 import gc
 
 import pytest
+from rest_framework.authtoken.models import Token
+
 from registry_client.http import HttpRegistry
 from registry_client.http.connection import Connection
-from rest_framework.authtoken.models import Token
 
 from kit import user_with_roles
 

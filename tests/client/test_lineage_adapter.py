@@ -3,10 +3,10 @@
 import pytest
 import requests
 from clientkit import LIVE
-from registry_client import LineageEvent
-from registry_client.http import HttpLineage
 
 from lineage import backlog
+from registry_client import LineageEvent
+from registry_client.http import HttpLineage
 
 pytestmark = pytest.mark.django_db(**LIVE)
 

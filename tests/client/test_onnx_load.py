@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from clientkit import LIVE
+
 from registry_client.http import RegistryClientError
 from registry_client.onnx import OnnxModel
 

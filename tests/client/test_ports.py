@@ -2,6 +2,7 @@
 against a port takes either; an object missing a method is not."""
 
 import pytest
+
 from registry_client import (
     InMemoryRegistry,
     LineageEvent,

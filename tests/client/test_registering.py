@@ -3,6 +3,7 @@ found again by its number, a stage, an alias or as the latest."""
 
 import pytest
 from clientkit import LIVE
+
 from registry_client.http import HttpRegistry, RegistryClientError
 
 pytestmark = pytest.mark.django_db(**LIVE)

@@ -3,6 +3,7 @@ one a reference pins."""
 
 import pytest
 from clientkit import IRIS_ROW, LIVE
+
 from registry_client.http import HttpModelServer, RegistryClientError
 
 pytestmark = pytest.mark.django_db(**LIVE)

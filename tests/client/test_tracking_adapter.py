@@ -4,6 +4,7 @@ that carries the run's id, params and metrics."""
 import pytest
 import requests
 from clientkit import LIVE
+
 from registry_client.http import HttpTracker
 
 pytestmark = pytest.mark.django_db(**LIVE)

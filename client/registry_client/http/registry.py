@@ -17,7 +17,7 @@ UPLOAD_FIELDS = ("format", "description", "params", "metrics", "inputs", "run_id
 def version_record(connection: Connection, name: str, ref: int | str | None = None) -> dict:
     """The version `ref` names (a number, `latest`, a stage, an alias), resolved by the
     server exactly as serving resolves it."""
-    return connection.json("GET", f"/api/v1/models/{segment(name)}/refs/{segment(ref or 'latest')}")
+    return connection.json("GET", f"/api/v1/models/{segment(name)}/refs/{segment('latest' if ref is None else ref)}")
 
 
 class HttpRegistry:

@@ -42,6 +42,8 @@ class ArtifactOut(serializers.Serializer):
     format = serializers.CharField()
     serialization = serializers.CharField()
     download_url = serializers.CharField()
+    # What the skops audit accepted at upload: a client loading the bytes trusts no more.
+    trusted_types = serializers.ListField(child=serializers.CharField())
 
 
 class VersionOut(serializers.Serializer):
@@ -76,6 +78,7 @@ class VersionOut(serializers.Serializer):
             "format": version.artifact_format,
             "serialization": version.serialization,
             "download_url": reverse("registry-api:artifact", args=[version.model.name, version.version]),
+            "trusted_types": list(version.trusted_types),
         }
 
     def get_onnx(self, version) -> dict:
@@ -261,23 +264,47 @@ class VersionDetailApi(APIView):
         return Response(VersionOut(selectors.version_get(name, version)).data)
 
 
+class RefApi(APIView):
+    @extend_schema(
+        responses=VersionOut,
+        description="The version a reference names, as serving resolves it: a version number, `latest`"
+        " (the highest version not Archived), a stage name (its newest version) or an alias.",
+    )
+    def get(self, request, name, ref):
+        found = selectors.version_for_ref(name, ref)
+        return Response(VersionOut(selectors.version_get(name, found.version)).data)
+
+
 class ArtifactApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, name, version):
         found = selectors.version_get(name, version)
-        url = artifacts.presigned_url(found.artifact_sha256)
-        if url:
-            return HttpResponseRedirect(url)
         extension = {"mlflow": "zip", "skops": "skops"}.get(found.artifact_format, "joblib")
-        response = FileResponse(
-            artifacts.open_stream(found.artifact_sha256),
-            as_attachment=True,
-            filename=f"{name}-v{found.version}.{extension}",
-            content_type="application/octet-stream",
-        )
-        response["Content-Length"] = str(found.artifact_size)
-        response["X-Artifact-Sha256"] = found.artifact_sha256
-        return response
+        return _artifact(found.artifact_sha256, found.artifact_size, f"{name}-v{found.version}.{extension}")
+
+
+class OnnxArtifactApi(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): bytes},
+        description="The version's accepted ONNX form (404 when it has none): the bytes whose sha256 is"
+        " `onnx.sha256` in the version record.",
+    )
+    def get(self, request, name, version):
+        form = selectors.onnx_form_get(selectors.version_get(name, version))
+        return _artifact(form.sha256, form.size, f"{name}-v{version}.onnx")
+
+
+def _artifact(sha256: str, size: int, filename: str):
+    """Stored bytes, streamed, or a redirect to a presigned URL when the store gives one."""
+    url = artifacts.presigned_url(sha256)
+    if url:
+        return HttpResponseRedirect(url)
+    response = FileResponse(
+        artifacts.open_stream(sha256), as_attachment=True, filename=filename, content_type="application/octet-stream"
+    )
+    response["Content-Length"] = str(size)
+    response["X-Artifact-Sha256"] = sha256
+    return response
 
 
 class StageApi(APIView):

@@ -16,6 +16,7 @@ from registry.models import (
     Holding,
     ModelGrant,
     ModelVersion,
+    OnnxCompilation,
     Policy,
     RegisteredModel,
     Stage,
@@ -207,6 +208,14 @@ def stage_history(version: ModelVersion) -> QuerySet[AuditEntry]:
 
 def versions_by_number(model: RegisteredModel, numbers: list[int]) -> list[ModelVersion]:
     return list(model.versions.filter(version__in=numbers).select_related("created_by"))
+
+
+def onnx_form_get(version: ModelVersion) -> OnnxCompilation:
+    """The version's ONNX form that serving would use (converted, proven equivalent)."""
+    form = getattr(version, "onnx", None)  # None without a compilation row
+    if form is None or not form.served:
+        raise NotFound(f"version {version.version} of {version.model.name} has no accepted ONNX form")
+    return form
 
 
 def onnx_state(version: ModelVersion) -> dict:

@@ -86,6 +86,13 @@ def no_failed_credentials(settings):
     settings.CACHES = {**settings.CACHES, "throttle": throttle}
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    """Django's default hasher spends about a quarter of a second per password by design,
+    and most tests create users; the strength of the hash is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- ONNX ----------------------------------------------------------------------------
 
 

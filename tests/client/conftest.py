@@ -39,5 +39,5 @@ def closed_connections():
     threads end before the test database is dropped."""
     yield
     for found in gc.get_objects():
-        if isinstance(found, Connection):
+        if type(found) is Connection:  # not isinstance: it dereferences dead weak proxies
             found.session.close()

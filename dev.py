@@ -49,15 +49,24 @@ def ensure_venv(requirements: str) -> None:
     if not PYTHON.exists():
         print("Creating .venv ...", flush=True)
         venv.create(VENV, with_pip=True)
-    files = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files) + requirements.encode()).hexdigest()
-    stamp = VENV / f".installed-{requirements}"
-    if stamp.exists() and stamp.read_text() == digest:
-        return
+    if _installed(requirements) or (requirements == "requirements.txt" and _installed("requirements-dev.txt")):
+        return  # requirements-dev.txt includes requirements.txt
     print(f"Installing {requirements} ...", flush=True)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    # --no-compile: modules are compiled when first imported, most never are (botocore, mlflow).
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile", "-q"]
     subprocess.run([*pip, "-r", str(ROOT / requirements)], check=True, cwd=ROOT)  # ./client is relative
-    stamp.write_text(digest)
+    (VENV / f".installed-{requirements}").write_text(_digest(requirements))
+
+
+def _installed(requirements: str) -> bool:
+    stamp = VENV / f".installed-{requirements}"
+    return stamp.exists() and stamp.read_text() == _digest(requirements)
+
+
+def _digest(requirements: str) -> str:
+    """Changes with either requirement file, so an edit to either reinstalls."""
+    files = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files) + requirements.encode()).hexdigest()
 
 
 def secret(name: str, size: int = 32) -> str:

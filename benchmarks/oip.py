@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -25,22 +24,14 @@ import orjson
 import pandas as pd
 import requests
 import tritonclient.http as triton
-from common import free_port
 
 # benchmarks/serving.py (the script's folder comes first on sys.path), not the serving app.
 from serving import (
-    BIN,
     MODELS,
-    ROOT,
     Load,
     body,
-    compiled,
     drive,
-    make_token,
-    register,
-    registry_env,
-    start_registry,
-    stop,
+    registry_serving,
     train,
 )
 
@@ -91,19 +82,7 @@ _DTYPES = {"INT64": "<i8", "FP64": "<f8", "FP32": "<f4", "INT32": "<i4", "BOOL":
 
 
 def measure(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:
-    env = registry_env(work)
-    token = make_token(env)
-    port = free_port()
-    server = start_registry(args, env, port, work)
-    worker = [str(BIN / "python"), "manage.py", "db_worker", "--no-reload"]
-    tasks = subprocess.Popen(
-        worker, stdout=(work / "worker.log").open("wb"), stderr=subprocess.STDOUT, env=env, cwd=ROOT
-    )
-    try:
-        for name, model in models.items():
-            register(port, token, name, model)
-        for name in models:
-            compiled(port, token, name)
+    with registry_serving(args, work, models) as (port, token, _records):
         results = {}
         for name in models:
             for rows in args.rows:
@@ -116,8 +95,6 @@ def measure(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:
                         load = drive(url, payload, c, args.duration, work, token, headers)
                         results[name, rows, c, protocol] = (load, answers[protocol][1])
         return results
-    finally:
-        stop([server, tasks])
 
 
 def report(args, results: dict) -> None:

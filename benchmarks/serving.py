@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,8 +300,10 @@ def start_mlflow(args, directory: Path, port: int, work: Path) -> subprocess.Pop
 # --- the run ---------------------------------------------------------------------------------
 
 
-def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tuple[dict, dict]:
-    """(wrk's figures by (model, rows, concurrency, runtime), each model's ONNX record)."""
+@contextlib.contextmanager
+def registry_serving(args, work: Path, models: dict) -> Iterator[tuple[int, str, dict]]:
+    """A registry server with `models` registered and compiled: (port, token, each model's
+    ONNX record); stopped on exit."""
     env = registry_env(work)
     token = make_token(env)
     port = free_port()
@@ -313,7 +316,14 @@ def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tup
     try:
         for name, model in models.items():
             register(port, token, name, model)
-        records = {name: compiled(port, token, name) for name in models}
+        yield port, token, {name: compiled(port, token, name) for name in models}
+    finally:
+        stop([server, tasks])
+
+
+def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tuple[dict, dict]:
+    """(wrk's figures by (model, rows, concurrency, runtime), each model's ONNX record)."""
+    with registry_serving(args, work, models) as (port, token, records):
         results = {}
         for name in models:
             for runtime in RUNTIMES:
@@ -326,8 +336,6 @@ def measure_registry(args, work: Path, models: dict, frame: pd.DataFrame) -> tup
                         payload = body(frame, rows, runtime)
                         results[name, rows, c, runtime] = drive(url, payload, c, args.duration, work, token)
         return results, records
-    finally:
-        stop([server, tasks])
 
 
 def measure_mlflow(args, work: Path, models: dict, frame: pd.DataFrame) -> dict:

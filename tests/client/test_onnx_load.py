@@ -49,3 +49,14 @@ def test_asking_for_onnx_of_a_version_without_one_is_refused(registry, iris_mode
 
     with pytest.raises(RegistryClientError, match="iris version 1 has no accepted ONNX form"):
         registry.load("iris", 1, runtime="onnx")
+
+
+def test_without_scikit_learn_and_no_onnx_form_load_says_which_extra_to_install(registry, url, trina_token, iris_model):
+    registry.register(iris_model, "iris")  # the suite's default: ONNX off, so no form to fall back on
+
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_SKLEARN, url, trina_token], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 1
+    assert "pip install 'registry-client[sklearn]'" in result.stderr

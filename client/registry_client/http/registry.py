@@ -67,8 +67,7 @@ class HttpRegistry:
 
                 with open(path, "rb") as fh:
                     return OnnxModel(fh.read())
-            from registry_client.safety import load_model  # needs the [sklearn] extra
-
+            load_model = _safe_loader()
             artifact = record["artifact"]
             self._download(record, artifact["download_url"], artifact["sha256"], path)
             return load_model(path, format=artifact["format"], trusted_types=tuple(artifact["trusted_types"]))
@@ -106,6 +105,16 @@ def serialize(model: Any, folder: str) -> tuple[str, str]:
     path = os.path.join(folder, "model.skops")
     skops.io.dump(model, path)
     return path, "skops"
+
+
+def _safe_loader():
+    try:
+        from registry_client.safety import load_model
+    except ImportError as exc:
+        raise ImportError(
+            f"loading the original model needs the [sklearn] extra: pip install 'registry-client[sklearn]' ({exc})"
+        ) from exc
+    return load_model
 
 
 def _runs_onnx(record: dict, runtime: str) -> bool:

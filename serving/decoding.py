@@ -128,12 +128,22 @@ def _inputs(value: object) -> Batch:
     for name, column in value.items():
         if not isinstance(column, list):
             raise InvalidParameter(f"inputs.{name} must be a list of values, one per row")
-    lengths = {name: len(column) for name, column in value.items()}
-    if len(set(lengths.values())) > 1:
-        (first, size), *others = lengths.items()
-        name, other = next((n, s) for n, s in others if s != size)
-        raise InvalidParameter(f"ragged columns: inputs.{name} has {other} values but inputs.{first} has {size}")
-    return Batch(list(value), list(zip(*value.values(), strict=True)))
+    return rows_of_columns(
+        list(value.items()), "ragged columns: inputs.{name} has {other} values but inputs.{first} has {size}"
+    )
+
+
+def rows_of_columns(columns: list[tuple[str, list]], mismatch: str) -> Batch:
+    """Named rows from (name, values) columns; a column whose length differs from the
+    first's is refused with `mismatch` (formatted with name, other, first, size)."""
+    if not columns:
+        return Batch([], [])
+    (first, values), *others = columns
+    size = len(values)
+    for name, column in others:
+        if len(column) != size:
+            raise InvalidParameter(mismatch.format(name=name, other=len(column), first=first, size=size))
+    return Batch([name for name, _ in columns], list(zip(*(column for _, column in columns), strict=True)))
 
 
 def _rows(value: object, field: str) -> list:

@@ -26,7 +26,7 @@ from registry.models import ModelVersion
 from registry_site import inputs
 from registry_site.errors import InvalidParameter, MalformedRequest
 
-from .decoding import Batch, runtime_param
+from .decoding import Batch, rows_of_columns, runtime_param
 from .errors import UnsupportedMediaType
 from .predict import Servable
 from .schema import InputPlan
@@ -282,12 +282,8 @@ def _column_rows(tensors: list[Tensor], plan: InputPlan) -> Batch:
             raise InvalidParameter(f"input {tensor.name!r}: shape {tensor.shape} is not [rows] or [rows, 1]")
         column = plan.column(plan.positions[tensor.name])
         _check_datatype(tensor, column.kind, column.title)
-    lengths = {tensor.name: len(tensor.values) for tensor in tensors}
-    if len(set(lengths.values())) > 1:
-        (first, size), *others = lengths.items()
-        name, other = next((n, s) for n, s in others if s != size)
-        raise InvalidParameter(f"input {name!r} has {other} rows but input {first!r} has {size}")
-    return Batch([tensor.name for tensor in tensors], list(zip(*(tensor.values for tensor in tensors), strict=True)))
+    columns = [(tensor.name, tensor.values) for tensor in tensors]
+    return rows_of_columns(columns, "input {name!r} has {other} rows but input {first!r} has {size}")
 
 
 def _check_datatype(tensor: Tensor, kind: str, title: str) -> None:

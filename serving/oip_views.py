@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import orjson
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -18,16 +17,17 @@ from .decoding import Scoring, read_body
 from .errors import MethodNotAllowed
 from .predict import answer, servable_for
 from .resolution import LATEST, resolve
+from .views import json_response, versioned
 
 SERVER = {"name": "model-registry", "version": "1", "extensions": oip.EXTENSIONS}
 
 
 def server_metadata(request) -> HttpResponse:
-    return _get(request, lambda: _json(SERVER))
+    return _get(request, lambda: json_response(SERVER))
 
 
 def server_live(request) -> HttpResponse:
-    return _get(request, lambda: _json({"live": True}))
+    return _get(request, lambda: json_response({"live": True}))
 
 
 def server_ready(request) -> HttpResponse:
@@ -38,14 +38,14 @@ def _server_ready() -> HttpResponse:
     problems = [f"the {name.replace('_', ' ')} is {state}" for name, state in health.checks().items() if state != "ok"]
     if problems:
         raise StorageUnavailable(f"not ready: {'; '.join(problems)}")
-    return _json({"ready": True})
+    return json_response({"ready": True})
 
 
 def model_metadata(request, name: str, ref: str = LATEST) -> HttpResponse:
     def metadata() -> HttpResponse:
         version, servable = _served(request, name, ref)
         numbers = version_list(version.model).order_by("version").values_list("version", flat=True)
-        return _versioned(_json(oip.model_metadata(version, servable, numbers)), version)
+        return versioned(json_response(oip.model_metadata(version, servable, numbers)), version)
 
     return _get(request, metadata)
 
@@ -53,7 +53,7 @@ def model_metadata(request, name: str, ref: str = LATEST) -> HttpResponse:
 def model_ready(request, name: str, ref: str = LATEST) -> HttpResponse:
     def ready() -> HttpResponse:
         version, _servable = _served(request, name, ref)  # loaded (and verified) once, then cached
-        return _versioned(_json({"name": version.model.name, "ready": True}), version)
+        return versioned(json_response({"name": version.model.name, "ready": True}), version)
 
     return _get(request, ready)
 
@@ -77,7 +77,7 @@ def infer(request, name: str, ref: str = LATEST) -> HttpResponse:
     if header_length is not None:
         response[oip.HEADER] = str(header_length)
     response["X-Model-Runtime"] = ", ".join(dict.fromkeys(runtime for _, _, runtime in answers))
-    return _versioned(response, version)
+    return versioned(response, version)
 
 
 def _served(request, name: str, ref: str):
@@ -95,16 +95,6 @@ def _get(request, respond) -> HttpResponse:
         return _error(exc)
 
 
-def _versioned(response: HttpResponse, version) -> HttpResponse:
-    response["X-Model-Name"] = version.model.name
-    response["X-Model-Version"] = str(version.version)
-    return response
-
-
-def _json(body: dict, status: int = 200, headers: dict | None = None) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), content_type=oip.JSON, status=status, headers=headers)
-
-
 def _error(exc: RegistryError) -> HttpResponse:
     """The one place a RegistryError becomes OIP's error body."""
-    return finished(_json({"error": exc.message}, status=exc.status, headers=exc.headers))
+    return finished(json_response({"error": exc.message}, status=exc.status, headers=exc.headers))

@@ -169,3 +169,22 @@ def test_a_tensor_that_is_not_rows_and_columns_is_a_400_saying_what_is_taken(iri
     message = oip_error(infer(as_bob, {"inputs": [tensor]}), 400)
 
     assert message.startswith("input 'input': shape [4] is not [rows, columns]: send one input per column (sepal")
+
+
+def test_columns_of_different_lengths_are_a_400_naming_both(iris, as_bob):
+    columns = oip_columns(iris_rows())
+    short = columns[2]
+    short["data"], short["shape"] = short["data"][:3], [3, 1]
+
+    message = oip_error(infer(as_bob, {"inputs": columns}), 400)
+
+    assert message == f"input {short['name']!r} has 3 rows but input {columns[0]['name']!r} has 10"
+
+
+def test_a_column_sent_twice_with_another_length_is_a_400(iris, as_bob):
+    columns = oip_columns(iris_rows())
+    again = {**columns[0], "shape": [3, 1], "data": columns[0]["data"][:3]}
+
+    message = oip_error(infer(as_bob, {"inputs": [*columns, again]}), 400)
+
+    assert message == f"input {again['name']!r} has 3 rows but input {columns[0]['name']!r} has 10"

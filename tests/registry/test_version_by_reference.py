@@ -1,7 +1,7 @@
 """GET /api/v1/models/<name>/refs/<ref>: the version a reference names now, resolved as
 serving resolves it (the client's load and pull use it)."""
 
-from kit import upload
+from kit import client_for, upload
 
 
 def test_an_alias_names_the_version_it_points_at(iris_with_alias, as_bob):
@@ -26,5 +26,6 @@ def test_an_unknown_reference_is_a_404_naming_it(iris_with_alias, as_bob):
     assert "challenger" in response.json()["message"]
 
 
-def test_a_reference_needs_read_credentials(iris_with_alias, anonymous):
+def test_a_reference_needs_credentials_and_the_read_role(iris_with_alias, anonymous, charlie):
     assert anonymous.get("/api/v1/models/iris/refs/champion").status_code == 401
+    assert client_for(charlie).get("/api/v1/models/iris/refs/champion").status_code == 403
